@@ -1,0 +1,37 @@
+# Buildstrap: `make demo` and `make test` are the two commands a new user needs (as root, Debian 12).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: setup test unit demo minifix bench clean help
+
+help:
+	@echo "make demo    set up this machine and run the main job on minifix"
+	@echo "make test    set up this machine and run every test (unit, libvirt, real TCG VMs)"
+	@echo "make minifix build the minifix stage-1 ISO into images/minifix/"
+	@echo "make bench   print timing figures (bench/)"
+	@echo "make clean   remove Buildstrap's VMs, volumes and networks, and images/"
+
+setup:
+	@bash scripts/setup.sh
+
+unit: setup
+	$(PY) -m pytest -q tests/unit
+
+test: setup
+	$(PY) -m pytest tests
+
+demo: setup
+	$(PY) scripts/demo.py
+
+minifix: setup
+	$(PY) -m recipes.minifix.build --out images/minifix
+
+bench: setup
+	$(PY) bench/run.py
+
+clean: setup
+	$(PY) scripts/cleanup.py --all
+	rm -rf images/* logs/

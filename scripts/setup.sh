@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Prepare this Debian 12 machine for Buildstrap: Debian packages, .venv, libvirt daemons, /dev/kvm.
+# Idempotent: every step checks first and says what it did; a warm run changes nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+APT_PACKAGES=(
+  qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
+  openssh-client gcc make cpio
+)
+did=()
+say() { printf 'setup: %s\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: must run as root (it installs Debian packages and starts libvirtd)" >&2
+  exit 2
+fi
+
+# 1. Debian packages (and the i386 architecture, for minifix's 32-bit guest packages).
+if ! dpkg --print-foreign-architectures | grep -qx i386; then
+  dpkg --add-architecture i386
+  did+=("added dpkg architecture i386")
+  rm -f /var/lib/apt/lists/lock.buildstrap-fresh
+fi
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+need_update=0
+[ ${#missing[@]} -gt 0 ] && need_update=1
+# i386 package lists are needed to download minifix's packages.
+ls /var/lib/apt/lists/*_binary-i386_Packages* >/dev/null 2>&1 || need_update=1
+if [ $need_update -eq 1 ]; then
+  # Debian's security suite sometimes serves an i386 index mid-sync ("File has unexpected size"):
+  # tolerate that as long as the main lists arrived.
+  if ! apt-get update -q >/tmp/buildstrap-apt-update.log 2>&1; then
+    ls /var/lib/apt/lists/*_main_binary-i386_Packages* >/dev/null 2>&1 \
+      || { cat /tmp/buildstrap-apt-update.log >&2; echo "setup: apt-get update failed" >&2; exit 1; }
+    say "apt-get update reported errors for some indexes (see /tmp/buildstrap-apt-update.log); continuing"
+  fi
+  did+=("refreshed apt package lists")
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  did+=("installed ${missing[*]}")
+fi
+
+# 2. /dev/kvm: root:kvm 0660, or libvirt re-probes QEMU on every call (35-60 s per define).
+if [ -e /dev/kvm ]; then
+  getent group kvm >/dev/null || groupadd -r kvm
+  if [ "$(stat -c '%G %a' /dev/kvm)" != "kvm 660" ]; then
+    chown root:kvm /dev/kvm && chmod 0660 /dev/kvm
+    did+=("set /dev/kvm to root:kvm 0660")
+  fi
+fi
+
+# 3. libvirt daemons: there is no systemd here, so start them ourselves.
+if ! pgrep -x virtlogd >/dev/null; then virtlogd -d; did+=("started virtlogd"); fi
+if ! pgrep -x libvirtd >/dev/null; then libvirtd -d; did+=("started libvirtd"); fi
+for _ in $(seq 1 50); do
+  virsh -q -c qemu:///system uri >/dev/null 2>&1 && break
+  sleep 0.2
+done
+virsh -q -c qemu:///system uri >/dev/null || { echo "setup: libvirtd does not answer on qemu:///system" >&2; exit 1; }
+
+# 4. The Python venv with the pinned dependencies of pyproject.toml.
+stamp=".venv/.buildstrap-deps-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  [ -x .venv/bin/python ] || { "$PYTHON" -m venv .venv; did+=("created .venv"); }
+  deps=$(.venv/bin/python - <<'PY'
+import tomllib
+with open("pyproject.toml", "rb") as f:
+    print("\n".join(tomllib.load(f)["project"]["dependencies"]))
+PY
+)
+  say "installing Python dependencies into .venv"
+  # shellcheck disable=SC2086
+  .venv/bin/pip install -q --disable-pip-version-check $deps 2>&1 | grep -v "is ignored: it is neither" || true
+  .venv/bin/python -c 'import ansible, libvirt, paramiko, pycdlib, yaml, pytest' \
+    || { echo "setup: the .venv is incomplete after pip install" >&2; exit 1; }
+  rm -f .venv/.buildstrap-deps-*
+  touch "$stamp"
+  did+=("installed Python dependencies")
+fi
+
+if [ ${#did[@]} -eq 0 ]; then
+  say "nothing to do: everything was already in place"
+else
+  for d in "${did[@]}"; do say "$d"; done
+fi

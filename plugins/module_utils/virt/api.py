@@ -1,0 +1,382 @@
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Thin calls into libvirt-python that turn libvirt errors into Buildstrap's typed exceptions.
+
+Works the same on qemu:///system, qemu+ssh://host/system and libvirt's test:///default driver: files move
+through libvirt's stream API, never through paths on the controller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import (
+    HypervisorError, SpecError,
+)
+
+try:
+    import libvirt
+    HAS_LIBVIRT = True
+    LIBVIRT_IMPORT_ERROR = None
+except ImportError as exc:  # reported by the modules with missing_required_lib()
+    libvirt = None
+    HAS_LIBVIRT = False
+    LIBVIRT_IMPORT_ERROR = exc
+
+DEFAULT_URI = "qemu:///system"
+DEFAULT_POOL = "buildstrap"
+DEFAULT_POOL_PATH = "/var/lib/libvirt/images/buildstrap"
+_event_loop_lock = threading.Lock()
+_event_loop_started = False
+
+
+def _quiet(_ctx, _err):
+    """libvirt prints every error on stderr by default; ours are raised as exceptions instead."""
+
+
+def ensure_event_loop() -> None:
+    """Console streams need libvirt's event loop, registered BEFORE the first connection is opened."""
+    global _event_loop_started
+    with _event_loop_lock:
+        if _event_loop_started:
+            return
+        libvirt.registerErrorHandler(_quiet, None)
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run():
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _event_loop_started = True
+
+
+def is_local(uri: str) -> bool:
+    """True when the hypervisor is this machine (so its files and ports are ours to check)."""
+    scheme = uri.split(":", 1)[0]
+    return "+" not in scheme and "//" in uri and uri.split("//", 1)[1].startswith("/")
+
+
+def open_connection(uri: str = DEFAULT_URI):
+    if not HAS_LIBVIRT:
+        raise HypervisorError(f"libvirt-python is not installed: {LIBVIRT_IMPORT_ERROR}")
+    ensure_event_loop()
+    try:
+        return libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise SpecError("uri", f"cannot connect to {uri!r}: {exc.get_error_message()}. "
+                               "Check the URI (e.g. qemu:///system or qemu+ssh://host/system) "
+                               "and that libvirtd is running there") from None
+
+
+@contextmanager
+def connection(uri: str = DEFAULT_URI):
+    conn = open_connection(uri)
+    try:
+        yield conn
+    finally:
+        try:
+            conn.close()
+        except libvirt.libvirtError:
+            pass
+
+
+def _fail(action: str, exc) -> HypervisorError:
+    return HypervisorError(f"{action}: {exc.get_error_message()}")
+
+
+# Domains -------------------------------------------------------------------------------------------------
+
+def lookup_domain(conn, name: str):
+    try:
+        return conn.lookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return None
+        raise _fail(f"looking up domain {name}", exc) from None
+
+
+def list_domains(conn):
+    try:
+        return conn.listAllDomains(0)
+    except libvirt.libvirtError as exc:
+        raise _fail("listing domains", exc) from None
+
+
+def domain_xml(dom, inactive: bool = True) -> str:
+    try:
+        return dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE if inactive else 0)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"reading the XML of {dom.name()}", exc) from None
+
+
+def define_domain(conn, xml: str):
+    try:
+        return conn.defineXML(xml)
+    except libvirt.libvirtError as exc:
+        raise _fail("defining the domain", exc) from None
+
+
+def create_transient(conn, xml: str):
+    try:
+        return conn.createXML(xml, 0)
+    except libvirt.libvirtError as exc:
+        raise _fail("starting a transient domain", exc) from None
+
+
+STATE_NAMES = {}
+if HAS_LIBVIRT:
+    STATE_NAMES = {
+        libvirt.VIR_DOMAIN_NOSTATE: "nostate", libvirt.VIR_DOMAIN_RUNNING: "running",
+        libvirt.VIR_DOMAIN_BLOCKED: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+        libvirt.VIR_DOMAIN_SHUTDOWN: "shutting-down", libvirt.VIR_DOMAIN_SHUTOFF: "shutoff",
+        libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_PMSUSPENDED: "suspended",
+    }
+
+
+def domain_state(dom) -> str:
+    try:
+        return STATE_NAMES.get(dom.state()[0], "unknown")
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return "absent"
+        raise _fail("reading the domain state", exc) from None
+
+
+def start_domain(dom) -> None:
+    try:
+        dom.create()
+    except libvirt.libvirtError as exc:
+        raise _fail(f"starting {dom.name()}", exc) from None
+
+
+def shutdown_domain(dom) -> None:
+    try:
+        dom.shutdown()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_OPERATION_INVALID:  # already off
+            raise _fail(f"shutting down {dom.name()}", exc) from None
+
+
+def destroy_domain(dom) -> None:
+    try:
+        dom.destroy()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() not in (libvirt.VIR_ERR_OPERATION_INVALID, libvirt.VIR_ERR_NO_DOMAIN):
+            raise _fail(f"stopping {dom.name()}", exc) from None
+
+
+def undefine_domain(dom) -> None:
+    flags = (libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA
+             | libvirt.VIR_DOMAIN_UNDEFINE_NVRAM)
+    try:
+        dom.undefineFlags(flags)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_DOMAIN:
+            raise _fail(f"undefining {dom.name()}", exc) from None
+
+
+def update_device(dom, device_xml: str, live: bool) -> None:
+    flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
+    try:
+        dom.updateDeviceFlags(device_xml, flags)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"changing the media of {dom.name()}", exc) from None
+
+
+def hypervisor_info(conn) -> dict:
+    try:
+        return {"hostname": conn.getHostname(), "libvirt": conn.getLibVersion(), "hypervisor": conn.getVersion(),
+                "uri": conn.getURI()}
+    except libvirt.libvirtError as exc:
+        raise _fail("reading hypervisor information", exc) from None
+
+
+def supports_kvm(conn, arch: str) -> bool:
+    """Whether libvirt offers the kvm domain type for ``arch`` at all (a probe boot still decides)."""
+    try:
+        caps = ET.fromstring(conn.getCapabilities())
+    except libvirt.libvirtError as exc:
+        raise _fail("reading capabilities", exc) from None
+    for guest in caps.findall("guest"):
+        arch_el = guest.find("arch")
+        if arch_el is not None and arch_el.get("name") == arch:
+            return any(d.get("type") == "kvm" for d in arch_el.findall("domain"))
+    return False
+
+
+# Storage -------------------------------------------------------------------------------------------------
+
+def lookup_pool(conn, name: str):
+    try:
+        return conn.storagePoolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
+            return None
+        raise _fail(f"looking up storage pool {name}", exc) from None
+
+
+def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
+    """The directory pool Buildstrap's volumes live in; defined, built and started on first use."""
+    pool = lookup_pool(conn, name)
+    try:
+        if pool is None:
+            root = ET.Element("pool", type="dir")
+            ET.SubElement(root, "name").text = name
+            ET.SubElement(ET.SubElement(root, "target"), "path").text = path
+            pool = conn.storagePoolDefineXML(ET.tostring(root, encoding="unicode"), 0)
+            pool.build(0)
+            pool.setAutostart(1)
+        if not pool.isActive():
+            pool.create(0)
+        return pool
+    except libvirt.libvirtError as exc:
+        raise _fail(f"preparing storage pool {name}", exc) from None
+
+
+def lookup_volume(pool, name: str):
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
+            return None
+        raise _fail(f"looking up volume {name}", exc) from None
+
+
+def volume_facts(vol) -> dict:
+    try:
+        root = ET.fromstring(vol.XMLDesc(0))
+        vtype, capacity, allocation = vol.info()
+    except libvirt.libvirtError as exc:
+        raise _fail("reading a volume", exc) from None
+    backing = root.findtext("backingStore/path")
+    return {"name": vol.name(), "path": vol.path(), "capacity": capacity, "allocation": allocation,
+            "format": root.find("target/format").get("type") if root.find("target/format") is not None else None,
+            "backing": backing}
+
+
+def volume_xml(name: str, capacity: int, fmt: str, backing_path: str | None = None,
+               backing_format: str | None = None) -> str:
+    root = ET.Element("volume")
+    ET.SubElement(root, "name").text = name
+    ET.SubElement(root, "capacity", unit="bytes").text = str(capacity)
+    ET.SubElement(ET.SubElement(root, "target"), "format", type=fmt)
+    if backing_path:
+        store = ET.SubElement(root, "backingStore")
+        ET.SubElement(store, "path").text = backing_path
+        ET.SubElement(store, "format", type=backing_format or "qcow2")
+    return ET.tostring(root, encoding="unicode")
+
+
+def create_volume(pool, xml: str):
+    try:
+        return pool.createXML(xml, 0)
+    except libvirt.libvirtError as exc:
+        raise _fail("creating a volume", exc) from None
+
+
+def delete_volume(vol) -> None:
+    try:
+        vol.delete(0)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_STORAGE_VOL:
+            raise _fail(f"deleting volume {vol.name()}", exc) from None
+
+
+def resize_volume(vol, capacity: int) -> None:
+    try:
+        vol.resize(capacity, 0)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"resizing volume {vol.name()}", exc) from None
+
+
+def refresh_pool(pool) -> None:
+    try:
+        pool.refresh(0)
+    except libvirt.libvirtError as exc:
+        raise _fail("refreshing the storage pool", exc) from None
+
+
+def upload_volume(conn, vol, src: str) -> int:
+    """Copy a local file into a volume through libvirt's stream API (works on remote hypervisors)."""
+    size = os.path.getsize(src)
+    try:
+        stream = conn.newStream(0)
+        vol.upload(stream, 0, size, 0)
+        with open(src, "rb") as handle:
+            stream.sendAll(lambda _st, nbytes, fh: fh.read(nbytes), handle)
+        stream.finish()
+    except libvirt.libvirtError as exc:
+        raise _fail(f"uploading {src} to {vol.name()}", exc) from None
+    return size
+
+
+def download_volume(conn, vol, dest: str | None) -> tuple[int, str]:
+    """Stream a volume to ``dest`` (or nowhere) and return (bytes, sha256)."""
+    digest = hashlib.sha256()
+    total = 0
+    handle = open(dest + ".part", "wb") if dest else None
+
+    def sink(_st, data, _opaque):
+        nonlocal total
+        digest.update(data)
+        total += len(data)
+        if handle:
+            handle.write(data)
+        return len(data)
+
+    try:
+        stream = conn.newStream(0)
+        vol.download(stream, 0, 0, 0)
+        stream.recvAll(sink, None)
+        stream.finish()
+    except libvirt.libvirtError as exc:
+        if handle:
+            handle.close()
+            os.unlink(dest + ".part")
+        raise _fail(f"downloading {vol.name()}", exc) from None
+    if handle:
+        handle.close()
+        os.replace(dest + ".part", dest)
+    return total, digest.hexdigest()
+
+
+# Networks ------------------------------------------------------------------------------------------------
+
+def lookup_network(conn, name: str):
+    try:
+        return conn.networkLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
+            return None
+        raise _fail(f"looking up network {name}", exc) from None
+
+
+def define_network(conn, xml: str):
+    try:
+        return conn.networkDefineXML(xml)
+    except libvirt.libvirtError as exc:
+        raise _fail("defining the network", exc) from None
+
+
+def start_network(net) -> None:
+    try:
+        if not net.isActive():
+            net.create()
+    except libvirt.libvirtError as exc:
+        raise _fail(f"starting network {net.name()}", exc) from None
+
+
+def remove_network(net) -> None:
+    try:
+        if net.isActive():
+            net.destroy()
+        net.undefine()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() != libvirt.VIR_ERR_NO_NETWORK:
+            raise _fail(f"removing network {net.name()}", exc) from None

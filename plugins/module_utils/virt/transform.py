@@ -243,9 +243,14 @@ def domain_facts(xml: str) -> dict:
     return facts
 
 
-def canonical_domain(xml: str) -> str:
-    """A stable text of the managed parts, for comparison and for the diff."""
+def canonical_domain(xml: str, unmanaged: tuple[str, ...] = ()) -> str:
+    """A stable text of the managed parts, for comparison and for the diff.
+
+    ``unmanaged`` names facts the spec leaves to libvirt (e.g. ``cpu``, which libvirt fills in at first start).
+    """
     facts = domain_facts(xml)
+    for key in unmanaged:
+        facts[key] = None
     lines = [f"<domain accel='{facts['accel']}' name='{facts['name']}' uuid='{facts['uuid']}'>"]
     for key in ("arch", "machine", "cpu", "memory_mib", "vcpus", "kernel", "initrd", "cmdline", "console_log"):
         if facts[key] is not None:

@@ -127,3 +127,17 @@ make_initramfs() { # tree output.gz
       cpio_devices dev/console c 5 1 0600 dev/null c 1 3 0666
     } | gzip -9 >"$2"
 }
+
+# Copy every shared library (lib*.so.N*) of unpacked Debian packages into $pkgdir/lib/i386-linux-gnu.
+take_libs() {
+    mkdir -p "$pkgdir/lib/i386-linux-gnu"
+    for _d in "$@"; do
+        _n=0
+        for _l in "$srcdir/$_d"/lib/i386-linux-gnu/lib*.so.* "$srcdir/$_d"/usr/lib/i386-linux-gnu/lib*.so.*; do
+            [ -e "$_l" ] || [ -L "$_l" ] || continue
+            cp -a "$_l" "$pkgdir/lib/i386-linux-gnu/"
+            _n=$((_n + 1))
+        done
+        [ $_n -gt 0 ] || die "no shared libraries in $_d"
+    done
+}

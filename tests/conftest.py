@@ -1,0 +1,110 @@
+"""Shared test helpers: run the collection's modules the way a user does, and leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Every libvirt object a test creates starts with this, so the session can remove them even after a failure.
+TEST_PREFIX = "bstest"
+RUN_ID = f"{TEST_PREFIX}{os.getpid()}"
+_RESULT_RE = re.compile(r"^localhost \| (\S+)(?: \| rc=\d+)? => ", re.MULTILINE)
+
+
+def ansible_env() -> dict:
+    env = dict(os.environ)
+    env.update(ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_CALLBACK_RESULT_FORMAT="json", ANSIBLE_DEPRECATION_WARNINGS="0",
+               PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
+    return env
+
+
+class ModuleRun:
+    def __init__(self, status: str, result: dict, stdout: str, stderr: str):
+        self.status, self.result, self.stdout, self.stderr = status, result, stdout, stderr
+
+    @property
+    def failed(self) -> bool:
+        return self.status.startswith("FAILED") or self.status.startswith("UNREACHABLE")
+
+    def __getitem__(self, key):
+        return self.result[key]
+
+    def get(self, key, default=None):
+        return self.result.get(key, default)
+
+
+def run_module(module: str, args: dict, check: bool = False, diff: bool = False) -> ModuleRun:
+    """``ansible localhost -m aloofix.buildstrap.<module>`` from the checkout, as a user would run it."""
+    cmd = [str(Path(sys.executable).parent / "ansible"), "localhost", "-m", f"aloofix.buildstrap.{module}",
+           "-a", json.dumps(args)]
+    if check:
+        cmd.append("--check")
+    if diff:
+        cmd.append("--diff")
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=900)
+    match = _RESULT_RE.search(proc.stdout)
+    if not match:
+        raise AssertionError(f"no module result in ansible's output\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
+    result, _ = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
+    return ModuleRun(match.group(1), result, proc.stdout, proc.stderr)
+
+
+@pytest.fixture(scope="session")
+def module():
+    return run_module
+
+
+@pytest.fixture(scope="session")
+def run_id():
+    return RUN_ID
+
+
+def remove_test_objects(uri: str = "qemu:///system", prefix: str = TEST_PREFIX) -> list[str]:
+    """Destroy and undefine every domain, volume and network whose name starts with ``prefix``."""
+    sys.path.insert(0, str(ROOT))
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+
+    removed = []
+    with api.connection(uri) as conn:
+        for dom in api.list_domains(conn):
+            if dom.name().startswith(prefix):
+                api.destroy_domain(dom)
+                if dom.isPersistent():
+                    api.undefine_domain(dom)
+                removed.append(f"domain {dom.name()}")
+        for pool in conn.listAllStoragePools(0):
+            if not pool.isActive():
+                continue
+            pool.refresh(0)
+            for vol in pool.listAllVolumes(0):
+                if vol.name().startswith(prefix):
+                    api.delete_volume(vol)
+                    removed.append(f"volume {vol.name()}")
+        for net in conn.listAllNetworks(0):
+            if net.name().startswith(prefix):
+                api.remove_network(net)
+                removed.append(f"network {net.name()}")
+    return removed
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leave_nothing_behind(request):
+    """Before and after the session (pass or fail), remove every test object from the hypervisor."""
+    needs_libvirt = any(item.get_closest_marker("vm") or "integration" in str(item.fspath)
+                        for item in request.session.items)
+    if not needs_libvirt:
+        yield
+        return
+    remove_test_objects()
+    yield
+    left = remove_test_objects()
+    if left:
+        print(f"\nremoved test objects left by tests: {', '.join(left)}")

@@ -31,7 +31,6 @@ def network_xml(name: str, mtu: int | None = None) -> str:
     ET.SubElement(root, "bridge", name=bridge_name(name), stp="on", delay="0")
     if mtu:
         ET.SubElement(root, "mtu", size=str(mtu))
-    ET.SubElement(root, "description").text = "buildstrap: isolated guest-only network"
     return ET.tostring(root, encoding="unicode")
 
 
@@ -43,7 +42,8 @@ def network_facts(xml: str) -> dict:
             "mtu": int(mtu.get("size")) if mtu is not None else None,
             "forward": root.find("forward").get("mode") if root.find("forward") is not None else None,
             "host_addresses": [ip.get("address") for ip in root.findall("ip")],
-            "managed": (root.findtext("description") or "").startswith("buildstrap:")}
+            # Buildstrap's networks carry a UUID derived from their name; every driver keeps the UUID.
+            "managed": root.findtext("uuid") == stable_uuid("network/" + (root.findtext("name") or ""))}
 
 
 def ensure(params: dict, check_mode: bool = False) -> dict:

@@ -165,3 +165,27 @@ def test_foreign_domain_with_the_same_name_is_not_touched(media, module, run_id)
 def test_missing_volume_without_size_is_an_error(media, module, run_id):
     result = module("vm", vm_args(f"{run_id}-nosize", media, disks=[{"volume": f"{run_id}-nothere.qcow2"}]))
     assert result.failed and result["msg"].startswith("disks[0].size:")
+
+
+def test_volume_create_grow_clone_download_and_refuse_shrink(module, run_id, artifacts):
+    base, clone = f"{run_id}-base.qcow2", f"{run_id}-clone.qcow2"
+    try:
+        assert module("vm_volume", {"name": base, "size": "16M"}, check=True)["changed"] is True
+        made = module("vm_volume", {"name": base, "size": "16M"})
+        assert made["changed"] is True and made["volume"]["format"] == "qcow2"
+        assert module("vm_volume", {"name": base, "size": "16M"}, check=True)["changed"] is False
+        grown = module("vm_volume", {"name": base, "size": "32M"})
+        assert grown["changed"] is True and grown["volume"]["capacity"] == 32 * 1024 ** 2
+        shrink = module("vm_volume", {"name": base, "size": "8M"})
+        assert shrink.failed and shrink["msg"].startswith("size:") and "refused" in shrink["msg"]
+        cloned = module("vm_volume", {"name": clone, "backing": base})
+        assert cloned["changed"] is True and cloned["volume"]["backing"].endswith(base)
+        dest = artifacts / "clone.qcow2"
+        fetched = module("vm_volume", {"name": clone, "dest": str(dest)})
+        assert fetched["changed"] is True and dest.read_bytes()[:4] == b"QFI\xfb"
+        assert module("vm_volume", {"name": clone, "dest": str(dest)})["changed"] is False
+        missing = module("vm_volume", {"name": f"{run_id}-none", "src": "/nonexistent.iso"})
+        assert missing.failed and missing["msg"].startswith("src:")
+    finally:
+        for vol in (clone, base):
+            module("vm_volume", {"name": vol, "state": "absent"})

@@ -80,7 +80,7 @@ screen:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError, WaitTimeout
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import TIMEOUT_SCALE
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
@@ -103,11 +103,7 @@ def run(params: dict, check_mode: bool) -> dict:
         scale = TIMEOUT_SCALE[transform.domain_facts(api.domain_xml(dom, inactive=False))["accel"]]
         with ConsoleSession(conn, dom, transcript=params.get("transcript"),
                             secrets=[str(v) for v in secrets.values()]) as session:
-            try:
-                matches = run_steps(session, steps, params["timeout"], scale)
-            except WaitTimeout as exc:
-                exc.screen = session.screen()
-                raise
+            matches = run_steps(session, steps, params["timeout"], scale)
             return {"changed": types, "matches": matches, "screen": session.screen()}
 
 

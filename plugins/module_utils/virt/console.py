@@ -4,43 +4,26 @@
 """Expect-style sessions over a domain's serial console, through libvirt's console stream.
 
 The stream goes through the libvirt connection, so it works on a remote hypervisor (qemu+ssh) too, and with
-``<on_reboot>restart</on_reboot>`` it survives guest reboots. Everything the guest prints is kept in a
-transcript file with every secret masked.
+``<on_reboot>restart</on_reboot>`` it survives guest reboots.
 """
 
 from __future__ import annotations
 
-import re
-import threading
 import time
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import HypervisorError, WaitTimeout
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import HypervisorError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.expect import ExpectSession
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
-_ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>78c]|\x0f|\x0e")
-MASK = "********"
 
+class ConsoleSession(ExpectSession):
+    """One reader of a domain's serial console."""
 
-def clean_text(text: str) -> str:
-    """Console bytes as a person would read them: no ANSI escapes, no carriage returns."""
-    return _ANSI_RE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
-
-
-class ConsoleSession:
-    """One reader of a domain's console. Use as a context manager."""
+    label = "console"
 
     def __init__(self, conn, dom, transcript: str | None = None, secrets=(), force: bool = True):
-        libvirt = api.libvirt
-        self._libvirt = libvirt
-        self.name = dom.name()
-        self._secrets = [s for s in secrets if s]
-        self._cond = threading.Condition()
-        self._text = ""  # everything received, cleaned (no ANSI escapes, \n line ends)
-        self._raw_tail = ""  # received but not yet cleaned: a possibly incomplete escape sequence or \r
-        self._cursor = 0  # expect() searches self._text from here
-        self._closed = False
-        self._pending_line = ""
-        self._transcript = open(transcript, "a", encoding="utf-8") if transcript else None
+        super().__init__(dom.name(), transcript, secrets)
+        self._libvirt = libvirt = api.libvirt
         try:
             self._stream = conn.newStream(libvirt.VIR_STREAM_NONBLOCK)
             dom.openConsole(None, self._stream, libvirt.VIR_DOMAIN_CONSOLE_FORCE if force else 0)
@@ -50,8 +33,8 @@ class ConsoleSession:
         except libvirt.libvirtError as exc:
             raise HypervisorError(f"opening the console of {self.name}: {exc.get_error_message()}") from None
 
-    # stream side (libvirt's event thread) -------------------------------------------------------------
     def _on_event(self, stream, events, _opaque):
+        """Runs on libvirt's event thread."""
         lv = self._libvirt
         if events & lv.VIR_STREAM_EVENT_READABLE:
             while True:
@@ -59,143 +42,36 @@ class ConsoleSession:
                     data = stream.recv(65536)
                 except lv.libvirtError:
                     data = b""
-                if data == -2:
+                if data == -2:  # nothing more for now
                     break
                 if not data:
-                    self._mark_closed()
+                    self._stream_closed()
                     return
-                self._received(data.decode("utf-8", errors="replace"))
+                self.feed(data)
         if events & (lv.VIR_STREAM_EVENT_ERROR | lv.VIR_STREAM_EVENT_HANGUP):
-            self._mark_closed()
+            self._stream_closed()
 
-    def _mark_closed(self):
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+    def _stream_closed(self):
+        self.mark_closed()
         try:
             self._stream.eventRemoveCallback()
         except self._libvirt.libvirtError:
             pass
 
-    def _received(self, chunk: str):
-        with self._cond:
-            raw = self._raw_tail + chunk
-            # Hold back what may be the start of an escape sequence or of a \r\n split across chunks.
-            hold = len(raw)
-            esc = raw.rfind("\x1b", max(0, len(raw) - 16))
-            if esc != -1 and not _ANSI_RE.match(raw, esc):
-                hold = esc
-            elif raw.endswith("\r"):
-                hold = len(raw) - 1
-            self._raw_tail = raw[hold:]
-            chunk = clean_text(raw[:hold])
-            self._text += chunk
-            self._cond.notify_all()
-        if self._transcript:
-            self._pending_line += chunk
-            *lines, self._pending_line = self._pending_line.split("\n")
-            for line in lines:
-                self._transcript.write(self.mask(line) + "\n")
-            self._transcript.flush()
-
-    # caller side ----------------------------------------------------------------------------------------
-    def mask(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, MASK)
-        return text
-
-    def add_secret(self, secret: str) -> None:
-        if secret and secret not in self._secrets:
-            self._secrets.append(secret)
-
-    def note(self, message: str) -> None:
-        """A line of Buildstrap's own in the transcript (what was sent, which step), masked."""
-        if self._transcript:
-            self._transcript.write(f"\n[buildstrap {time.strftime('%H:%M:%S')}] {self.mask(message)}\n")
-            self._transcript.flush()
-
-    @property
-    def text(self) -> str:
-        with self._cond:
-            return self._text
-
-    def screen(self, lines: int = 20) -> str:
-        """The last lines of the console, cleaned and masked: what a failure message quotes."""
-        shown = self.text.split("\n")
-        while shown and not shown[-1].strip():
-            shown.pop()
-        return self.mask("\n".join(shown[-lines:]))
-
-    def expect(self, patterns, timeout: float, what: str | None = None):
-        """Wait for the first of ``patterns`` (regexes) in output not yet consumed; return (index, match)."""
-        if isinstance(patterns, (str, re.Pattern)):
-            patterns = [patterns]
-        compiled = [p if isinstance(p, re.Pattern) else re.compile(p) for p in patterns]
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                best = None
-                for index, regex in enumerate(compiled):
-                    match = regex.search(self._text, self._cursor)
-                    if match and (best is None or match.start() < best[1].start()):
-                        best = (index, match)
-                if best:
-                    self._cursor = best[1].end()
-                    return best
-                remaining = deadline - time.monotonic()
-                if self._closed:
-                    raise WaitTimeout(f"the console of {self.name} closed while waiting for "
-                                      f"{what or [p.pattern for p in compiled]}", self.screen())
-                if remaining <= 0:
-                    raise WaitTimeout(f"timed out after {timeout:.0f}s on the console of {self.name} waiting for "
-                                      f"{what or ' or '.join(repr(p.pattern) for p in compiled)}", self.screen())
-                self._cond.wait(min(remaining, 1.0))
-
-    def send(self, text: str, pace: float = 0.0, secret: bool = False) -> None:
-        """Type ``text``; with ``pace``, one character at a time (slow guests drop fast typing)."""
-        if secret:
-            self.add_secret(text.rstrip("\r\n"))
-            self.note("sent a secret")
-        else:
-            self.note(f"sent {text!r}")
-        data = text.encode()
-        chunks = [data[i:i + 1] for i in range(len(data))] if pace else [data]
-        for chunk in chunks:
-            while chunk:
-                try:
-                    sent = self._stream.send(chunk)
-                except self._libvirt.libvirtError as exc:
-                    raise HypervisorError(f"writing to the console of {self.name}: {exc.get_error_message()}") \
-                        from None
-                if sent == -2:
-                    time.sleep(0.01)
-                    continue
-                chunk = chunk[sent:]
-            if pace:
-                time.sleep(pace)
-
-    def sendline(self, line: str = "", pace: float = 0.0, secret: bool = False) -> None:
-        self.send(line + "\r", pace=pace, secret=secret)
-
-    def close(self) -> None:
-        if self._transcript:
-            if self._pending_line:
-                self._transcript.write(self.mask(self._pending_line) + "\n")
-            self._transcript.close()
-            self._transcript = None
-        if not self._closed:
+    def _write(self, data: bytes) -> None:
+        while data:
             try:
-                self._stream.eventRemoveCallback()
+                sent = self._stream.send(data)
+            except self._libvirt.libvirtError as exc:
+                raise HypervisorError(f"writing to the console of {self.name}: {exc.get_error_message()}") from None
+            if sent == -2:
+                time.sleep(0.01)
+                continue
+            data = data[sent:]
+
+    def _shutdown(self) -> None:
+        for call in (self._stream.eventRemoveCallback, self._stream.abort):
+            try:
+                call()
             except self._libvirt.libvirtError:
                 pass
-            try:
-                self._stream.abort()
-            except self._libvirt.libvirtError:
-                pass
-            self._closed = True
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

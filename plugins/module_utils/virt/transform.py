@@ -134,7 +134,8 @@ def domain_xml(spec: VMSpec) -> str:
             _sub(el, "model", type=nic.model)
     serial = _sub(devices, "serial", type="pty")
     if spec.console_log:
-        _sub(serial, "log", file=spec.console_log, append="on")
+        # append=off: virtlogd starts the file anew with each QEMU process, so it holds this boot's output.
+        _sub(serial, "log", file=spec.console_log, append="off")
     _sub(serial, "target", port=0)
     console = _sub(devices, "console", type="pty")
     _sub(console, "target", type="serial", port=0)

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SSH to guests with paramiko: only to pinned host keys (RejectPolicy), commands, and pty dialogues."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, WaitTimeout
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.expect import ExpectSession
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import fingerprint, host_pattern
+
+try:
+    import paramiko
+    HAS_PARAMIKO = True
+except ImportError:
+    paramiko = None
+    HAS_PARAMIKO = False
+
+
+class HostKeyError(BuildstrapError):
+    """The guest offered a host key that is not the pinned one."""
+
+
+class SshError(BuildstrapError):
+    """The connection could not be made or broke."""
+
+
+def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, timeout: float = 30):
+    """An SSHClient that trusts only the keys pinned for host:port in ``known_hosts``."""
+    client = paramiko.SSHClient()
+    client.load_host_keys(known_hosts)
+    client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        client.connect(host, port=port, username=user, key_filename=key_file, timeout=timeout,
+                       banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False)
+    except paramiko.BadHostKeyException as exc:
+        client.close()
+        offered = f"{exc.key.get_name()} {exc.key.get_base64()}"
+        raise HostKeyError(f"host key of {host_pattern(host, port)} changed: the guest offered "
+                           f"{fingerprint(offered)}, but {known_hosts} pins {fingerprint(exc.expected_key.get_name() + ' ' + exc.expected_key.get_base64())}. "
+                           "Refusing to connect. If the guest was reinstalled on purpose, learn its key again "
+                           "(guest_hostkey) instead of editing known_hosts") from None
+    except paramiko.SSHException as exc:
+        client.close()
+        if "not found in known_hosts" in str(exc):
+            raise HostKeyError(f"{host_pattern(host, port)} has no pinned host key in {known_hosts}; learn it "
+                               "from the guest first (guest_hostkey)") from None
+        raise SshError(f"ssh to {user}@{host_pattern(host, port)}: {exc}") from None
+    except (OSError, socket.timeout) as exc:
+        client.close()
+        raise SshError(f"ssh to {user}@{host_pattern(host, port)}: {exc}") from None
+    return client
+
+
+def run(client, command: str, timeout: float, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """Run a command without a pty; (rc, stdout, stderr)."""
+    try:
+        chan = client.get_transport().open_session(timeout=timeout)
+        chan.settimeout(timeout)
+        chan.exec_command(command)
+        if stdin is not None:
+            chan.sendall(stdin)
+        chan.shutdown_write()
+        out, err = [], []
+        deadline = time.monotonic() + timeout
+        while True:
+            if chan.recv_ready():
+                out.append(chan.recv(65536))
+            elif chan.recv_stderr_ready():
+                err.append(chan.recv_stderr(65536))
+            elif chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                break
+            elif time.monotonic() > deadline:
+                chan.close()
+                raise WaitTimeout(f"timed out after {timeout:.0f}s running {command!r}")
+            else:
+                time.sleep(0.02)
+        rc = chan.recv_exit_status()
+        chan.close()
+    except (paramiko.SSHException, OSError) as exc:
+        raise SshError(f"running {command!r}: {exc}") from None
+    return rc, b"".join(out).decode("utf-8", "replace"), b"".join(err).decode("utf-8", "replace")
+
+
+class PtySession(ExpectSession):
+    """A command under a pty on the guest, as an expect session (for programs that need a TTY)."""
+
+    label = "ssh session"
+
+    def __init__(self, client, command: str, name: str, transcript: str | None = None, secrets=()):
+        super().__init__(name, transcript, secrets)
+        try:
+            self._chan = client.get_transport().open_session()
+            self._chan.get_pty(term="vt100", width=132, height=40)
+            self._chan.exec_command(command)
+        except paramiko.SSHException as exc:
+            raise SshError(f"starting {command!r} on {name}: {exc}") from None
+        self._reader = threading.Thread(target=self._read, name=f"pty-{name}", daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        try:
+            while True:
+                data = self._chan.recv(65536)
+                if not data:
+                    break
+                self.feed(data)
+        except (OSError, paramiko.SSHException):
+            pass
+        self.mark_closed()
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self._chan.sendall(data)
+        except (OSError, paramiko.SSHException) as exc:
+            raise SshError(f"writing to {self.name}: {exc}") from None
+
+    def _shutdown(self) -> None:
+        self._chan.close()
+
+    def exit_status(self, timeout: float) -> int:
+        deadline = time.monotonic() + timeout
+        while not self._chan.exit_status_ready():
+            if time.monotonic() > deadline:
+                raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for the command on {self.name} to end",
+                                  self.screen())
+            time.sleep(0.05)
+        return self._chan.recv_exit_status()

@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: guest_reachable
+short_description: Wait until a guest answers SSH with its pinned host key
+version_added: 0.1.0
+description:
+  - Optionally waits for a login prompt on the console (e.g. C(host[0-9a-f]{12} login) after a reboot to
+    disk), then retries SSH to C(127.0.0.1:PORT) until a command runs. Only the pinned host key is accepted:
+    a different key fails at once and is never retried.
+  - Returns the time to the prompt, to the first command, and the command's own latency.
+author: Buildstrap developers
+options:
+  name:
+    description: Domain name.
+    type: str
+    required: true
+  uri:
+    description: libvirt connection URI.
+    type: str
+    default: qemu:///system
+  known_hosts:
+    description: The run's known_hosts file with the pinned key.
+    type: path
+    required: true
+  private_key:
+    description: Private key file for I(user).
+    type: path
+    required: true
+  user:
+    description: SSH user.
+    type: str
+    default: root
+  port:
+    description: Host port; default is read from the domain.
+    type: int
+  login_prompt:
+    description: Regex to wait for on the console before trying SSH.
+    type: str
+  console_history:
+    description: Also search what the console printed before this task (the console log; local hypervisors).
+    type: bool
+    default: true
+  timeout:
+    description: Seconds under KVM (x4 under TCG).
+    type: float
+    default: 60
+  transcript:
+    description: File on the controller that receives the console output.
+    type: path
+"""
+
+EXAMPLES = r"""
+- name: Wait for the installed disk to boot and answer SSH
+  aloofix.buildstrap.guest_reachable:
+    name: minifix-stage1
+    known_hosts: "{{ buildstrap_run_dir }}/known_hosts"
+    private_key: "{{ buildstrap_state_dir }}/id_ed25519"
+    login_prompt: 'host[0-9a-f]{12} login:'
+"""
+
+RETURN = r"""
+hostname:
+  description: What C(uname -n) printed on the guest.
+  returned: success
+  type: str
+timings:
+  description: Seconds from the start of the task to the login prompt and to the first command, and the
+    command's latency once connected.
+  returned: success
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import wait_reachable
+
+
+def main() -> None:
+    module = AnsibleModule(argument_spec={
+        "name": {"type": "str", "required": True},
+        "uri": {"type": "str", "default": "qemu:///system"},
+        "known_hosts": {"type": "path", "required": True},
+        "private_key": {"type": "path", "required": True, "no_log": False},
+        "user": {"type": "str", "default": "root"},
+        "port": {"type": "int"},
+        "login_prompt": {"type": "str"},
+        "console_history": {"type": "bool", "default": True},
+        "timeout": {"type": "float", "default": 60},
+        "transcript": {"type": "path"},
+    }, supports_check_mode=True)
+    try:
+        result = wait_reachable(module.params)
+    except BuildstrapError as exc:
+        module.fail_json(**exc.to_result())
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

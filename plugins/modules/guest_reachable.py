@@ -11,7 +11,7 @@ short_description: Wait until a guest answers SSH with its pinned host key
 version_added: 0.1.0
 description:
   - Optionally waits for a login prompt on the console (e.g. C(host[0-9a-f]{12} login) after a reboot to
-    disk), then retries SSH to C(127.0.0.1:PORT) until a command runs. Only the pinned host key is accepted:
+    disk), then retries SSH to C(127.0.0.1:PORT) until a command runs. Only the pinned host key is accepted;
     a different key fails at once and is never retried.
   - Returns the time to the prompt, to the first command, and the command's own latency.
 author: Buildstrap developers

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""install2hd on a live guest: a pty over SSH (paramiko, pinned host key), prompts answered one by one."""
+
+from __future__ import annotations
+
+import os
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import install2hd as i2h
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+
+ARGS = {
+    "root_password": {"type": "str", "no_log": True},
+    "force_fdisk": {"type": "bool", "default": False},
+    "hddev": {"type": "str"},
+    "fstype": {"type": "str"},
+    "bootsize": {"type": "int"},
+    "swapsize": {"type": "int"},
+    "pkgsets": {"type": "list", "elements": "str"},
+    "prepare": {"type": "bool", "default": True},
+    "serial_console": {"type": "bool", "default": True},
+    "authorized_keys": {"type": "list", "elements": "str"},
+    "log_dir": {"type": "path"},
+    "command": {"type": "str", "default": "install2hd"},
+    "timeout": {"type": "float", "default": 300},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False  # it opens its own pty session with paramiko
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        host = self._templar.template(task_vars.get("ansible_host", task_vars.get("inventory_hostname")))
+        port = int(self._templar.template(task_vars.get("ansible_port", 22)))
+        user = self._templar.template(task_vars.get("ansible_user", "root"))
+        key_file = self._templar.template(task_vars.get("ansible_ssh_private_key_file", ""))
+        known_hosts = self._templar.template(task_vars.get("buildstrap_known_hosts", ""))
+        accel = self._templar.template(task_vars.get("buildstrap_accel", "tcg"))
+        log_dir = args["log_dir"] or os.path.join(
+            self._templar.template(task_vars.get("buildstrap_run_dir", "logs")), "install2hd")
+        try:
+            i2h.validate(args)
+            for field, value in (("ansible_ssh_private_key_file", key_file),
+                                 ("buildstrap_known_hosts", known_hosts)):
+                if not value or not os.path.isfile(value):
+                    result.update(failed=True, msg=f"{field}: set it for {task_vars.get('inventory_hostname')} "
+                                                   "(the guest's key and pinned known_hosts file)")
+                    return result
+            keys = args["authorized_keys"]
+            if keys is None:
+                with open(key_file + ".pub", encoding="utf-8") as handle:
+                    keys = [handle.read().strip()]
+            os.makedirs(log_dir, exist_ok=True)
+            client = ssh.connect(host, port, user, key_file, known_hosts, timeout=scaled(15, accel))
+            try:
+                plan = i2h.preflight(client, args)
+                argv = i2h.install_argv(args, args["command"])
+                result.update(disk=plan["disk"], existing_partitions=plan["existing_partitions"], argv=argv)
+                if self._task.check_mode:
+                    result.update(changed=True, msg=f"check mode: would run {' '.join(argv)}, wiping {plan['disk']}")
+                    return result
+                run = i2h.run_install(client, args, task_vars.get("inventory_hostname"), log_dir,
+                                      scaled(args["timeout"], accel), args["command"])
+                run["logs"] = i2h.fetch_step_logs(client, log_dir, run["steps"])
+                result.update(changed=True, **{k: v for k, v in run.items() if k != "screen"})
+                if "failed_step" in run:
+                    result.update(failed=True, msg=(
+                        f"install2hd failed (rc {run['rc']}) in step {run['failed_step']!r}; its output and the "
+                        f"transcript are in {log_dir}\n--- last lines ---\n{run.get('screen', '')}"))
+                    return result
+                if args["prepare"]:
+                    result.update(i2h.prepare_disk(client, plan["disk"], keys, args["serial_console"]))
+            finally:
+                client.close()
+        except (BuildstrapError, OSError) as exc:
+            result.update(failed=True, msg=str(exc).replace(str(args.get("root_password") or "\0"), "********"))
+        return result

@@ -160,8 +160,19 @@ options:
     type: str
     choices: [acpi, destroy, acpi_then_destroy]
     default: acpi_then_destroy
+  shutdown_timeout:
+    description:
+      - Seconds under KVM (x4 under TCG) that an ACPI shutdown may take before C(acpi_then_destroy) pulls the
+        plug; default is I(timeout).
+    type: float
   remove_volumes:
     description: With C(state=absent), also delete the volumes of the VM's disks.
+    type: bool
+    default: false
+  restart_on_change:
+    description:
+      - With C(state=running), stop (see I(shutdown_mode)) and start a running VM whose definition changed in a
+        way that only a new boot applies (boot order, hardware), instead of reporting C(pending_restart).
     type: bool
     default: false
 notes:
@@ -293,6 +304,8 @@ def argument_spec() -> dict:
         shutdown_mode={"type": "str", "default": "acpi_then_destroy",
                        "choices": ["acpi", "destroy", "acpi_then_destroy"]},
         remove_volumes={"type": "bool", "default": False},
+        restart_on_change={"type": "bool", "default": False},
+        shutdown_timeout={"type": "float"},
     )
     return spec
 

@@ -195,6 +195,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         chosen = accel_mod.resolve(conn, requested_accel, params.get("arch") or "x86_64")
         accel = chosen["accel"]
         timeout = accel_mod.scaled(timeout_base, accel)
+        stop_timeout = accel_mod.scaled(float(params.get("shutdown_timeout") or timeout_base), accel)
         result["accel"] = accel
         result["accel_source"] = chosen["source"]
         spec = parse_vm_spec(params, accel)
@@ -226,7 +227,14 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
                     api.update_device(dom, transform.cdrom_device_xml(spec), live=True)
                 dom = api.define_domain(conn, wanted_xml)
             result["changed"] = True
-        if state == "running" and not running:
+        if state == "running" and running and result.get("pending_restart") and params.get("restart_on_change"):
+            result["actions"].append(f"restart ({mode})")
+            result.pop("pending_restart")
+            if not check_mode:
+                result["shutdown"] = _stop(dom, mode, stop_timeout)
+                api.start_domain(dom)
+                waiters.wait_for_state(dom, ("running",), timeout)
+        elif state == "running" and not running:
             result["actions"].append("start")
             result["changed"] = True
             if not check_mode:
@@ -236,7 +244,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
             result["actions"].append(f"shutdown ({mode})")
             result["changed"] = True
             if not check_mode:
-                result["shutdown"] = _stop(dom, mode, timeout)
+                result["shutdown"] = _stop(dom, mode, stop_timeout)
         result["domain"] = _facts(dom, wanted_xml, check_mode)
         result["ports"] = {f"{f['proto']}/{f['guest']}": f["host"]
                            for nic in result["domain"]["nics"] for f in nic.get("forwards", [])}

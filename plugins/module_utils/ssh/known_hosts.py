@@ -43,10 +43,10 @@ def pin(path: str, host: str, port: int, keys: list[str]) -> bool:
     if os.path.exists(path):
         with open(path, encoding="utf-8") as handle:
             lines = [ln.rstrip("\n") for ln in handle if ln.strip()]
-    kept = [ln for ln in lines if ln.split(" ", 1)[0] != pattern]
-    wanted = kept + [f"{pattern} {key}" for key in keys]
-    if wanted == lines:
+    current = [ln.split(" ", 1)[1] for ln in lines if ln.split(" ", 1)[0] == pattern]
+    if current == keys:
         return False
+    wanted = [ln for ln in lines if ln.split(" ", 1)[0] != pattern] + [f"{pattern} {key}" for key in keys]
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     tmp = f"{path}.{os.getpid()}"
     with open(tmp, "w", encoding="utf-8") as handle:

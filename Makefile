@@ -24,7 +24,7 @@ test: setup
 	$(PY) -m pytest tests
 
 demo: setup
-	$(PY) scripts/demo.py
+	$(VENV)/bin/ansible-playbook playbooks/install.yml
 
 minifix: setup
 	$(PY) -m recipes.minifix.build --out images/minifix

@@ -99,11 +99,17 @@ entries:
   type: list
   elements: dict
   sample: [{label: cd, kernel: /boot/vmlinuz, menu_label: Boot from CD-ROM}]
+seconds:
+  description: Time the remaster took.
+  returned: success
+  type: float
 overlay:
   description: Path of the initrd overlay inside the ISO, if one was added.
   returned: success
   type: str
 """
+
+import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -134,11 +140,13 @@ def run_module() -> None:
             raise SpecError("baud", f"{params['baud']} is not valid; use 9600, 19200, 38400, 57600 or 115200")
         if not 0 <= params["serial_port"] <= 3:
             raise SpecError("serial_port", f"{params['serial_port']} is out of range; use 0-3")
+        started = time.monotonic()
         result, tmp = iso.remaster(params["src"], params["dest"], params["default_entry"],
                                    int(round(params["timeout"] * 10)), params["serial"], params["serial_port"],
                                    params["baud"], params["kernel_args"], params["authorized_keys"],
                                    params["ssh_packages"])
         iso.finish(tmp, params["dest"], module.check_mode or not result["changed"])
+        result["seconds"] = round(time.monotonic() - started, 3)
     except BuildstrapError as exc:
         module.fail_json(**exc.to_result())
     module.exit_json(dest=params["dest"], **result)

@@ -1,0 +1,110 @@
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Load and check a recipe on the controller, against the inventory, before any VM starts."""
+
+from __future__ import annotations
+
+import os
+
+import yaml
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import recipe as recipes
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+
+ARGS = {
+    "name": {"type": "str", "required": True},
+    "home": {"type": "path", "required": True},
+    "images_dir": {"type": "path", "required": True},
+    "force": {"type": "raw", "default": []},
+    "uri": {"type": "str", "default": "qemu:///system"},
+    "accel": {"type": "str", "default": "auto", "choices": ["auto", "kvm", "tcg"]},
+    "disk_size": {"type": "str"},
+}
+
+
+def _substitute(value, mapping: dict):
+    if isinstance(value, str):
+        for key, repl in mapping.items():
+            value = value.replace("{" + key + "}", repl)
+        return value
+    if isinstance(value, list):
+        return [_substitute(v, mapping) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, mapping) for k, v in value.items()}
+    return value
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        try:
+            result["ansible_facts"] = {"buildstrap": self._load(args, task_vars)}
+        except BuildstrapError as exc:
+            result.update(failed=True, msg=f"recipe {args['name']}: {exc}")
+        result["changed"] = False
+        return result
+
+    def _load(self, args: dict, task_vars: dict) -> dict:
+        path = os.path.join(args["home"], "recipes", f"{args['name']}.yml")
+        if not os.path.isfile(path):
+            known = sorted(f[:-4] for f in os.listdir(os.path.join(args["home"], "recipes")) if f.endswith(".yml"))
+            raise SpecError("buildstrap_recipe", f"{args['name']!r} has no recipes/{args['name']}.yml; use one of "
+                                                 + ", ".join(known))
+        with open(path, encoding="utf-8") as handle:
+            try:
+                data = yaml.safe_load(handle)
+            except yaml.YAMLError as exc:
+                raise SpecError("recipe", f"{path} is not valid YAML: {exc}") from None
+        if args.get("disk_size"):
+            data.setdefault("vm", {})["disk_size"] = args["disk_size"]
+        recipe = recipes.validate(data)
+        # The build host must be in the inventory (localhost is always there).
+        build_host = recipe["build_host"]
+        groups = task_vars.get("groups", {})
+        if build_host != "localhost" and build_host not in groups and build_host not in task_vars.get("hostvars", {}):
+            raise SpecError("build_host", f"{build_host!r} is neither a host nor a group of the inventory; add it "
+                                          "(see the README) or change the recipe")
+        hosts = groups.get(build_host) or [build_host]
+        name = recipe["distro"]["name"]
+        images = os.path.join(args["images_dir"], args["name"])
+        tree = recipe["source"]["path"]
+        if recipe["source"]["kind"] == "embedded":
+            tree = os.path.join(args["home"], tree)
+        if hosts == ["localhost"] and not os.path.isdir(tree):
+            raise SpecError("source.path", f"{tree} does not exist on the build host; check out the distro's "
+                                           "source tree there or fix the path")
+        if recipe["source"].get("tarballs") and hosts == ["localhost"] \
+                and not os.path.isdir(recipe["source"]["tarballs"]):
+            raise SpecError("source.tarballs", f"{recipe['source']['tarballs']} does not exist")
+        force = args["force"]
+        if isinstance(force, str):
+            force = [f for f in force.replace(",", " ").split() if f]
+        for item in force:
+            if item not in recipe["stages"] and item != "all":
+                raise SpecError("buildstrap_force", f"{item!r} is not a stage; use one of "
+                                                    f"{', '.join(recipe['stages'])} or all")
+        with api.connection(args["uri"]) as conn:
+            chosen = accel_mod.resolve(conn, args["accel"], recipe["vm"].get("arch", "x86_64"))
+        mapping = {"checkout": args["home"], "tree": tree, "images": images,
+                   "python": task_vars.get("ansible_playbook_python") or "python3"}
+        stage1 = _substitute(recipe["stage1"], mapping)
+        stage1.setdefault("cwd", tree)
+        return {
+            "recipe": args["name"], "name": name, "version": recipe["distro"]["version"],
+            "stages": recipe["stages"], "force": force, "build_host": build_host, "build_hosts": hosts,
+            "images_dir": images, "manifest_dir": os.path.join(images, "manifests"),
+            "state_dir": os.path.join(images, "state"), "source_tree": tree, "source": recipe["source"],
+            "stage1": stage1, "vm": recipe["vm"], "iso": recipe["iso"], "install": recipe["install"],
+            "native": recipe["native"], "accel": chosen["accel"],
+            "timeouts": recipes.baseline_timeouts(recipe, chosen["accel"]),
+            "timeouts_seconds": {k: v[chosen["accel"]] for k, v in recipe["timeouts"].items()},
+            "vm_name": f"{args['name']}-buildstrap", "uri": args["uri"],
+        }

@@ -1,0 +1,150 @@
+# -*- coding: utf-8 -*-
+# Copyright: Buildstrap developers
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Long guest commands under a pty: prompts answered, progress counted, success and failure read from output,
+and files copied off a guest with their sha256 checked on both ends."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shlex
+import time
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+
+
+class SessionFailed(BuildstrapError):
+    """The command reported failure or ended badly."""
+
+
+def connection_params(task_vars: dict, template) -> dict:
+    """How to reach the task's host: the same variables Ansible's ssh connection uses, plus the pin file."""
+    params = {
+        "host": template(task_vars.get("ansible_host", task_vars.get("inventory_hostname"))),
+        "port": int(template(task_vars.get("ansible_port", 22))),
+        "user": template(task_vars.get("ansible_user", "root")),
+        "key_file": template(task_vars.get("ansible_ssh_private_key_file", "")),
+        "known_hosts": template(task_vars.get("buildstrap_known_hosts", "")),
+        "accel": template(task_vars.get("buildstrap_accel", "tcg")),
+    }
+    for field, var in (("key_file", "ansible_ssh_private_key_file"), ("known_hosts", "buildstrap_known_hosts")):
+        if not params[field] or not os.path.isfile(params[field]):
+            raise SpecError(var, f"set it for {task_vars.get('inventory_hostname')} (the guest's key and pinned "
+                                 "known_hosts file)")
+    return params
+
+
+def wrap(command: str, user: str | None, chdir: str | None) -> str:
+    """The command line, run in ``chdir`` as ``user`` (through su from root, like a person would)."""
+    line = f"cd {shlex.quote(chdir)} && {command}" if chdir else command
+    if user and user != "root":
+        line = f"su - {shlex.quote(user)} -c {shlex.quote(line)}"
+    return "PATH=/sbin:/usr/sbin:/bin:/usr/bin; export PATH; " + line
+
+
+def compile_dialogue(prompts: list[dict], secrets: dict, success: str | None, failure: list[str],
+                     progress: dict | None) -> list[tuple[str, re.Pattern, dict]]:
+    """(kind, regex, data) in match priority order, checked up front."""
+    table = []
+    for i, prompt in enumerate(prompts):
+        if prompt.get("secret") and not secrets.get(prompt["secret"]):
+            raise SpecError(f"prompts[{i}].secret", f"{prompt['secret']!r} has no value in secrets; set it (vault)")
+        table.append(("prompt", re.compile(prompt["expect"], re.MULTILINE), prompt))
+    for pattern in failure:
+        table.append(("failure", re.compile(pattern, re.MULTILINE), {}))
+    if progress:
+        table.append(("progress", re.compile(progress["regex"], re.MULTILINE), progress))
+    if success:
+        table.append(("success", re.compile(success, re.MULTILINE), {}))
+    return table
+
+
+def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeout: float, transcript: str | None,
+                 report=None, progress_total: int | None = None, eta_seconds: float | None = None) -> dict:
+    """Run ``line`` under a pty; answer prompts; count progress (calling ``report(text)``); return facts."""
+    started = time.monotonic()
+    items, failures, success, answered = [], [], None, 0
+    with ssh.PtySession(client, line, name, transcript=transcript,
+                        secrets=[str(v) for v in secrets.values() if v]) as session:
+        while True:
+            try:
+                index, match = session.expect([regex for _, regex, _ in table], idle_timeout,
+                                              what="output (the command made no progress)")
+            except BuildstrapError as exc:
+                if session.closed:
+                    break
+                raise SessionFailed(str(exc)) from None
+            kind, _, data = table[index]
+            elapsed = time.monotonic() - started
+            if kind == "prompt":
+                answered += 1
+                if answered > 20:
+                    raise SessionFailed(f"{name}: the command keeps prompting ({match.group(0)!r}); giving up")
+                session.sendline(str(secrets[data["secret"]]) if data.get("secret") else data["answer"],
+                                 secret=bool(data.get("secret")))
+            elif kind == "failure":
+                failures.append(session.mask(match.group(0)))
+            elif kind == "success":
+                success = session.mask(match.group(0))
+            elif kind == "progress":
+                item = match.group(1) if match.groups() else match.group(0)
+                items.append({"item": item, "at": round(elapsed, 1)})
+                if report:
+                    report(_progress_line(name, item, len(items), progress_total, elapsed, eta_seconds))
+        rc = session.exit_status(idle_timeout)
+        screen = session.screen(30)
+    for i, item in enumerate(items):
+        end = items[i + 1]["at"] if i + 1 < len(items) else round(time.monotonic() - started, 1)
+        item["seconds"] = round(end - item["at"], 1)
+    return {"rc": rc, "seconds": round(time.monotonic() - started, 1), "progress": items, "success": success,
+            "failures": failures, "answered_prompts": answered, "screen": screen}
+
+
+def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:
+    of = f"{count}/{total}" if total else f"{count}"
+    eta = ""
+    if eta_seconds:
+        eta = f", ETA {max(0, eta_seconds - elapsed):.0f}s (last run {eta_seconds:.0f}s)"
+    elif total and count > 1:
+        eta = f", ETA {elapsed / (count - 1) * (total - count + 1):.0f}s"
+    return f"[{name}] {item} ({of}), elapsed {elapsed:.0f}s{eta}"
+
+
+def fetch_file(client, src: str, dest: str, timeout: float) -> dict:
+    """Copy ``src`` off the guest with `cat` (dropbear often has no sftp); sha256 checked against the guest's."""
+    rc, out, err = ssh.run(client, f"sha256sum {shlex.quote(src)}", timeout=timeout)
+    if rc != 0:
+        raise SessionFailed(f"{src} cannot be read on the guest: {err.strip() or out.strip()}")
+    remote = out.split()[0]
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
+    part = dest + ".part"
+    digest = hashlib.sha256()
+    size = 0
+    started = time.monotonic()
+    try:
+        chan = client.get_transport().open_session(timeout=timeout)
+        chan.settimeout(timeout)
+        chan.exec_command(f"cat {shlex.quote(src)}")
+        with open(part, "wb") as handle:
+            while True:
+                data = chan.recv(1 << 16)
+                if not data:
+                    break
+                digest.update(data)
+                size += len(data)
+                handle.write(data)
+        status = chan.recv_exit_status()
+        chan.close()
+    except (OSError, ssh.paramiko.SSHException) as exc:
+        if os.path.exists(part):
+            os.unlink(part)
+        raise SessionFailed(f"copying {src} off the guest: {exc}") from None
+    if status != 0 or digest.hexdigest() != remote:
+        os.unlink(part)
+        raise SessionFailed(f"copying {src} off the guest: sha256 {digest.hexdigest()} does not match the "
+                            f"guest's {remote} (exit {status})")
+    os.replace(part, dest)
+    return {"sha256": remote, "size": size, "seconds": round(time.monotonic() - started, 2)}

@@ -24,7 +24,7 @@ test: setup
 	$(PY) -m pytest tests
 
 demo: setup
-	$(VENV)/bin/ansible-playbook playbooks/install.yml
+	$(VENV)/bin/ansible-playbook playbooks/buildstrap.yml
 
 minifix: setup
 	$(PY) -m recipes.minifix.build --out images/minifix

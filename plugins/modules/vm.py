@@ -169,6 +169,12 @@ options:
     description: With C(state=absent), also delete the volumes of the VM's disks.
     type: bool
     default: false
+  update:
+    description:
+      - With C(false), leave the domain's definition as it is and only bring it to I(state) (C(running) or
+        C(shutdown)); the domain must exist, and the spec options are ignored.
+    type: bool
+    default: true
   restart_on_change:
     description:
       - With C(state=running), stop (see I(shutdown_mode)) and start a running VM whose definition changed in a
@@ -305,6 +311,7 @@ def argument_spec() -> dict:
                        "choices": ["acpi", "destroy", "acpi_then_destroy"]},
         remove_volumes={"type": "bool", "default": False},
         restart_on_change={"type": "bool", "default": False},
+        update={"type": "bool", "default": True},
         shutdown_timeout={"type": "float"},
     )
     return spec

@@ -175,7 +175,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
     if requested_accel not in ("auto", "kvm", "tcg"):
         raise SpecError("accel", f"{requested_accel!r} is not valid; use auto, kvm or tcg")
     params = dict(params, console_log=params.get("console_log") or default_console_log(params.get("name") or "vm"))
-    if state != "absent":
+    if state != "absent" and params.get("update") is not False:
         # Validate everything that needs no hypervisor before connecting to one.
         parse_vm_spec(params, "tcg" if requested_accel == "auto" else requested_accel)
     uri = params.get("uri") or api.DEFAULT_URI
@@ -192,6 +192,8 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         if state == "absent":
             return _ensure_absent(conn, dom, current_xml, params, check_mode, result, timeout_base)
 
+        if params.get("update") is False:
+            return _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base)
         chosen = accel_mod.resolve(conn, requested_accel, params.get("arch") or "x86_64")
         accel = chosen["accel"]
         timeout = accel_mod.scaled(timeout_base, accel)
@@ -250,6 +252,29 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
                            for nic in result["domain"]["nics"] for f in nic.get("forwards", [])}
         result["ssh_port"] = result["ports"].get("tcp/22")
         return result
+
+
+def _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base):
+    """update=false: leave the definition alone, only start or stop the existing domain."""
+    if dom is None:
+        raise SpecError("name", f"no domain called {params['name']!r}; with update=false the VM must exist")
+    facts = transform.domain_facts(current_xml)
+    timeout = accel_mod.scaled(timeout_base, facts["accel"])
+    stop_timeout = accel_mod.scaled(float(params.get("shutdown_timeout") or timeout_base), facts["accel"])
+    running = api.domain_state(dom) in ("running", "paused", "shutting-down")
+    if state == "running" and not running:
+        result["actions"].append("start")
+        if not check_mode:
+            api.start_domain(dom)
+            waiters.wait_for_state(dom, ("running",), timeout)
+    elif state == "shutdown" and running:
+        result["actions"].append(f"shutdown ({mode})")
+        if not check_mode:
+            result["shutdown"] = _stop(dom, mode, stop_timeout)
+    result["changed"] = bool(result["actions"])
+    result["domain"] = _facts(dom, current_xml, check_mode)
+    result["accel"] = facts["accel"]
+    return result
 
 
 def _cd_line(canonical: str) -> str:

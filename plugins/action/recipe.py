@@ -23,6 +23,7 @@ ARGS = {
     "uri": {"type": "str", "default": "qemu:///system"},
     "accel": {"type": "str", "default": "auto", "choices": ["auto", "kvm", "tcg"]},
     "disk_size": {"type": "str"},
+    "vm_name": {"type": "str"},
 }
 
 
@@ -53,16 +54,27 @@ class ActionModule(ActionBase):
         return result
 
     def _load(self, args: dict, task_vars: dict) -> dict:
-        path = os.path.join(args["home"], "recipes", f"{args['name']}.yml")
+        if args["name"].endswith((".yml", ".yaml")):
+            path = os.path.abspath(args["name"])  # a recipe file of one's own
+            if not os.path.isfile(path):
+                raise SpecError("buildstrap_recipe", f"{path} does not exist")
+            args["name"] = os.path.splitext(os.path.basename(path))[0]
+        else:
+            path = os.path.join(args["home"], "recipes", f"{args['name']}.yml")
         if not os.path.isfile(path):
             known = sorted(f[:-4] for f in os.listdir(os.path.join(args["home"], "recipes")) if f.endswith(".yml"))
             raise SpecError("buildstrap_recipe", f"{args['name']!r} has no recipes/{args['name']}.yml; use one of "
                                                  + ", ".join(known))
+        if args.get("vm_name"):
+            from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import check_name
+            check_name(args["vm_name"], "buildstrap_vm_name")
         with open(path, encoding="utf-8") as handle:
             try:
                 data = yaml.safe_load(handle)
             except yaml.YAMLError as exc:
                 raise SpecError("recipe", f"{path} is not valid YAML: {exc}") from None
+        if not isinstance(data, dict):
+            raise SpecError("recipe", f"{path} does not hold a mapping")
         if args.get("disk_size"):
             data.setdefault("vm", {})["disk_size"] = args["disk_size"]
         recipe = recipes.validate(data)
@@ -106,5 +118,5 @@ class ActionModule(ActionBase):
             "native": recipe["native"], "accel": chosen["accel"],
             "timeouts": recipes.baseline_timeouts(recipe, chosen["accel"]),
             "timeouts_seconds": {k: v[chosen["accel"]] for k, v in recipe["timeouts"].items()},
-            "vm_name": f"{args['name']}-buildstrap", "uri": args["uri"],
+            "vm_name": args.get("vm_name") or f"{args['name']}-buildstrap", "uri": args["uri"],
         }

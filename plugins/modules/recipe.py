@@ -18,7 +18,7 @@ description:
 author: Buildstrap developers
 options:
   name:
-    description: Recipe name (C(minifix), C(aloofix-0.9)).
+    description: Recipe name (C(minifix), C(aloofix-0.9)) from C(recipes/), or the path of a recipe file.
     type: str
     required: true
   home:
@@ -44,6 +44,9 @@ options:
     default: auto
   disk_size:
     description: Override of the recipe's VM disk size (checked against its minimum).
+    type: str
+  vm_name:
+    description: Name of the pipeline's VM (default C(RECIPE-buildstrap)); its disks are named after it.
     type: str
 notes:
   - This is an action plugin; the module file only carries the documentation.

@@ -13,6 +13,8 @@ description:
   - C(state=check) computes the stage's cache key from I(inputs) (values, and the sha256 of files and
     volumes) and reports C(hit=true) only when the stage's manifest has the same key, every recorded output
     still has its sha256 (a corrupted artifact is never reused), and the stage is not forced.
+  - When the stage is not cached, its manifest is set aside as C(STAGE.previous.json) (kept for the ETA of
+    the next run), so that a run that fails in the stage never leaves it looking done.
   - C(state=record) writes the stage's manifest - key, inputs, outputs with their sha256, timings, tool
     versions, the digests of its log files, and anything in I(extra).
 author: Buildstrap developers
@@ -165,6 +167,8 @@ def main() -> None:
     try:
         checked = cache.check(p["stage"], p["stages"], p["inputs"], p["manifest_dir"], p["force"], volumes)
         if p["state"] == "check":
+            if not checked["hit"] and not module.check_mode:
+                cache.invalidate(p["manifest_dir"], p["stage"])
             module.exit_json(changed=False, cache_hit=checked["hit"], **checked)
         if module.check_mode:
             module.exit_json(changed=True, key=checked["key"])

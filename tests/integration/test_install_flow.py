@@ -67,7 +67,7 @@ def test_install_then_reinstall(flow):
     layout = "\n".join(installed["layout"])
     assert re.search(r"/dev/vda1 +\*", layout) and "/dev/vda2" in layout and "/dev/vda3" in layout
     # The step outputs install2hd keeps in RAM were fetched before the reboot.
-    logs = {p.name for p in (first["dir"] / f"{flow['name']}.install2hd").iterdir()}
+    logs = {p.name for p in (first["dir"] / "install.install2hd").iterdir()}
     assert {"partition.out", "packages.out", "install2hd.transcript.log"} <= logs
 
     # After the reboot the disk's own login prompt came, then SSH as root with the installed system's key.

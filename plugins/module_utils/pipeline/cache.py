@@ -45,6 +45,14 @@ def read_manifest(manifest_dir: str, stage: str) -> dict | None:
     return manifest if manifest.get("version") == MANIFEST_VERSION else None
 
 
+def invalidate(manifest_dir: str, stage: str) -> None:
+    """A stage that is about to run is no longer done: a run that fails in it must not leave it 'cached'.
+    The old manifest stays as <stage>.previous.json, for the ETA of the next run."""
+    path = manifest_path(manifest_dir, stage)
+    if os.path.exists(path):
+        os.replace(path, os.path.join(manifest_dir, f"{stage}.previous.json"))
+
+
 def write_manifest(manifest_dir: str, stage: str, manifest: dict) -> str:
     os.makedirs(manifest_dir, exist_ok=True)
     path = manifest_path(manifest_dir, stage)
@@ -99,6 +107,7 @@ def check(stage: str, stages: list[str], inputs: dict, manifest_dir: str, force:
     current = resolve_inputs(inputs, volume_digest)
     key = cache_key(stage, current)
     manifest = read_manifest(manifest_dir, stage)
+    previous = manifest or read_manifest(manifest_dir, f"{stage}.previous")
     forced = "all" in force or any(stages.index(f) <= stages.index(stage) for f in force if f in stages)
     if forced:
         reason = "forced (buildstrap_force)"
@@ -113,8 +122,8 @@ def check(stage: str, stages: list[str], inputs: dict, manifest_dir: str, force:
     hit = reason is None
     return {"hit": hit, "key": key, "reason": reason or "cached: inputs unchanged and outputs verified",
             "manifest": manifest if hit else None,
-            "previous_seconds": (manifest or {}).get("timings", {}).get("seconds"),
-            "previous_progress_total": (manifest or {}).get("progress_total"),
+            "previous_seconds": (previous or {}).get("timings", {}).get("seconds"),
+            "previous_progress_total": (previous or {}).get("progress_total"),
             "resolved_inputs": current}
 
 

@@ -1,0 +1,190 @@
+"""playbooks/buildstrap.yml on minifix with real TCG VMs: the whole pipeline from zero, a cached rerun that
+boots nothing, a stage-2 VM killed during install2hd and the run that resumes, and bad recipes refused before
+any VM starts."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+from tests.conftest import ROOT, ansible_env
+
+pytestmark = pytest.mark.vm
+PLAYBOOK = str(ROOT / "playbooks" / "buildstrap.yml")
+ANSIBLE_PLAYBOOK = str(ROOT / ".venv" / "bin" / "ansible-playbook")
+STAGES = ["stage1", "install1", "native", "install2"]
+
+
+class Pipeline:
+    def __init__(self, workdir, vm_name):
+        self.workdir, self.vm_name = workdir, vm_name
+        self.images = workdir / "images"
+        self.runs = 0
+
+    def command(self, *extra):
+        return [ANSIBLE_PLAYBOOK, PLAYBOOK, "-e", f"buildstrap_images_dir={self.images}",
+                "-e", f"buildstrap_vm_name={self.vm_name}",
+                "-e", f"buildstrap_inventory_out={self.workdir}/instances.yml", *extra]
+
+    def env(self, label):
+        self.runs += 1
+        run_dir = self.workdir / f"run{self.runs}-{label}"
+        env = ansible_env()
+        env["BUILDSTRAP_RUN_DIR"] = str(run_dir)
+        env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "yaml"
+        return env, run_dir
+
+    def run(self, label, *extra, timeout=2400):
+        env, run_dir = self.env(label)
+        started = time.monotonic()
+        proc = subprocess.run(self.command(*extra), cwd=ROOT, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        return {"rc": proc.returncode, "output": proc.stdout + proc.stderr, "dir": run_dir,
+                "seconds": time.monotonic() - started, "timeline": _timeline(run_dir)}
+
+    @property
+    def manifests(self):
+        return self.images / "minifix" / "manifests"
+
+
+def _timeline(run_dir):
+    path = run_dir / "timeline.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _stage_status(timeline):
+    """{stage name prefix: 'cached' | 'ok' | 'failed'} of the first play of each stage."""
+    plays = {}
+    for stage in timeline["stages"]:
+        key = stage["name"].split(" - ")[0].lower().replace(" ", "")
+        plays.setdefault(key, []).append(stage)
+    return {key: "failed" if any(p["status"] == "failed" for p in group)
+            else "cached" if any(p["cached"] for p in group) else "ok" for key, group in plays.items()}
+
+
+def _domain_id(name):
+    with api.connection() as conn:
+        dom = api.lookup_domain(conn, name)
+        return None if dom is None else (dom.ID(), api.domain_state(dom))
+
+
+@pytest.fixture(scope="module")
+def pipeline(artifacts, run_id, module):
+    workdir = artifacts / "pipeline"
+    workdir.mkdir()
+    pipe = Pipeline(workdir, f"{run_id}-pipe")
+    yield pipe
+    module("vm", {"name": pipe.vm_name, "state": "absent", "remove_volumes": True})
+
+
+def test_pipeline_from_zero_cached_and_resumed(pipeline):
+    first = pipeline.run("zero")
+    assert first["rc"] == 0, first["output"][-5000:]
+    status = _stage_status(first["timeline"])
+    assert [status[s] for s in ("stage1", "install1", "native", "install2")] == ["ok"] * 4, status
+
+    # Provenance: a manifest per stage with the outputs' sha256, inputs, timings, tools and log digests.
+    manifests = {s: json.loads((pipeline.manifests / f"{s}.json").read_text()) for s in STAGES}
+    iso1, iso2 = manifests["stage1"]["outputs"]["iso"], manifests["native"]["outputs"]["iso"]
+    assert len(iso1["sha256"]) == 64 and len(iso2["sha256"]) == 64
+    assert iso2["file"].endswith("/stage2/minifix-buildstrap.iso") and os.path.getsize(iso2["file"]) > 1 << 20
+    assert manifests["install1"]["outputs"]["disk"]["volume"] == f"{pipeline.vm_name}-disk1.qcow2"
+    assert manifests["native"]["inputs"]["installed_disk"] == manifests["install1"]["outputs"]["disk"]["sha256"]
+    assert manifests["native"]["progress_total"] >= 10, "the native rebuild reported its packages"
+    assert manifests["native"]["logs"] and manifests["install1"]["tools"]["qemu"]
+    assert all(m["timings"]["seconds"] > 0 for m in manifests.values())
+    # Progress lines of the native rebuild appeared in the output as it went.
+    assert re.search(r"\[native\] \S+ \(\d+\), elapsed \d+s", first["output"])
+    # The timeline exists as a file a person can open.
+    assert "<svg" in (first["dir"] / "timeline.html").read_text()
+
+    # The native instance is left running, reachable with its pinned key, and written down for later playbooks.
+    instance = json.loads((pipeline.images / "minifix" / "state" / "instance.json").read_text())
+    with ssh.connect("127.0.0.1", instance["ansible_port"], "root", instance["ansible_ssh_private_key_file"],
+                     instance["known_hosts"]) as client:
+        _, hostname, _ = ssh.run(client, "hostname", timeout=60)
+        _, root, _ = ssh.run(client, "grep ' / ' /proc/mounts", timeout=60)
+    assert hostname.strip() == instance["hostname"] and re.match(r"^host[0-9a-f]{12}$", hostname.strip())
+    assert root.startswith("/dev/vda3 ")
+    inventory = yaml.safe_load((pipeline.workdir / "instances.yml").read_text())
+    assert inventory["buildstrap_native_instances"]["hosts"][pipeline.vm_name]["ansible_port"] == \
+        instance["ansible_port"]
+
+    # No secret anywhere in the output or the run's files.
+    password = (pipeline.images / "minifix" / "state" / "root_password").read_text().strip()
+    assert password and password not in first["output"]
+    for path in first["dir"].rglob("*"):
+        if path.is_file():
+            assert password not in path.read_text(errors="replace"), path
+
+    # Run again at once: every stage cached, no VM booted, a fraction of the time.
+    domain_before = _domain_id(pipeline.vm_name)
+    again = pipeline.run("cached")
+    assert again["rc"] == 0, again["output"][-3000:]
+    assert set(_stage_status(again["timeline"])[s] for s in ("stage1", "install1", "native", "install2")) == \
+        {"cached"}
+    assert _domain_id(pipeline.vm_name) == domain_before, "the cached run must not start or restart the VM"
+    assert again["seconds"] < 0.2 * first["seconds"], (again["seconds"], first["seconds"])
+
+    # Kill the stage-2 VM during the second install2hd: the run fails naming the stage; the next run resumes.
+    env, run_dir = pipeline.env("killed")
+    proc = subprocess.Popen(pipeline.command("-e", "buildstrap_force=install2"), cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    transcript = run_dir / "install2.install2hd" / "install2hd.transcript.log"
+    deadline = time.monotonic() + 900
+    while time.monotonic() < deadline and proc.poll() is None:
+        if transcript.exists() and "-> packages" in transcript.read_text(errors="replace"):
+            break
+        time.sleep(0.5)
+    assert proc.poll() is None, "the forced run ended before install2hd reached its packages step"
+    with api.connection() as conn:
+        api.destroy_domain(api.lookup_domain(conn, pipeline.vm_name))
+    output, _ = proc.communicate(timeout=900)
+    assert proc.returncode != 0
+    assert "Install 2" in output and "install2hd" in output
+    killed = _stage_status(_timeline(run_dir))
+    assert killed["install2"] == "failed" and killed["native"] == "cached"
+
+    resumed = pipeline.run("resumed")
+    assert resumed["rc"] == 0, resumed["output"][-5000:]
+    status = _stage_status(resumed["timeline"])
+    assert [status[s] for s in STAGES] == ["cached", "cached", "cached", "ok"], status
+
+
+def _bad_recipe(workdir, name, change):
+    data = yaml.safe_load((ROOT / "recipes" / "minifix.yml").read_text())
+    change(data)
+    path = workdir / f"{name}.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize("label, change, extra, expect", [
+    ("force", None, ["-e", "buildstrap_force=nosuch"], "buildstrap_force: 'nosuch' is not a stage"),
+    ("timeout", lambda d: d["timeouts"].update(install="ten"), [], "timeouts.install: 'ten' is not a number"),
+    ("buildhost", lambda d: d.update(build_host="nosuchhost"), [],
+     "build_host: 'nosuchhost' is neither a host nor a group of the inventory"),
+    ("disk", lambda d: d["vm"].update(disk_size="512M"), [], "vm.disk_size: 512M is smaller than the recipe's minimum"),
+    ("tree", lambda d: d["source"].update(kind="path", path="/nonexistent/minifix"), [],
+     "source.path: /nonexistent/minifix does not exist on the build host"),
+    ("stage", lambda d: d.update(stages=["stage1", "bake"]), [], "stages[1]: 'bake' is not a stage"),
+])
+def test_bad_recipes_fail_before_any_vm(artifacts, run_id, label, change, extra, expect):
+    workdir = artifacts / f"bad-{label}"
+    workdir.mkdir()
+    pipe = Pipeline(workdir, f"{run_id}-bad")
+    recipe = ["-e", f"buildstrap_recipe={_bad_recipe(workdir, 'minifix', change)}"] if change else []
+    result = pipe.run(label, *recipe, *extra, timeout=300)
+    assert result["rc"] != 0
+    assert expect in result["output"], result["output"][-3000:]
+    assert "Traceback" not in result["output"]
+    assert _domain_id(pipe.vm_name) is None
+    assert not (workdir / "images" / "minifix" / "manifests").exists()

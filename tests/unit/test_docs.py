@@ -38,3 +38,11 @@ def test_role_argument_specs_cover_every_default(role):
     assert set(defaults) <= set(options), f"undocumented defaults: {set(defaults) - set(options)}"
     assert all(name.startswith(role + "_") for name in options), "public role variables are <role>_*"
     assert (ROOT / "roles" / role / "tasks" / "preflight.yml").exists()
+
+
+@pytest.mark.parametrize("playbook", sorted(p.name for p in (ROOT / "playbooks").glob("*.yml")))
+def test_playbooks_parse(playbook):
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-playbook"), "--syntax-check",
+                           str(ROOT / "playbooks" / playbook)], cwd=ROOT, env=ansible_env(),
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

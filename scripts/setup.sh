@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
-  openssh-client gcc make cpio
+  openssh-client gcc make cpio binutils xz-utils
 )
 did=()
 say() { printf 'setup: %s\n' "$*"; }

@@ -78,7 +78,9 @@ screen:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
@@ -116,13 +118,7 @@ def run_module() -> None:
         "timeout": {"type": "float", "default": 60},
         "transcript": {"type": "path"},
     }, supports_check_mode=True)
-    if not api.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(api.LIBVIRT_IMPORT_ERROR))
-    try:
-        result = run(module.params, module.check_mode)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    module.exit_json(**result)
+    run(module, run, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 
 def main() -> None:

@@ -75,7 +75,7 @@ port:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import learn_host_keys, pin_given
 
 
@@ -89,11 +89,7 @@ def main() -> None:
         "timeout": {"type": "float", "default": 60},
         "transcript": {"type": "path"},
     }, supports_check_mode=False)
-    try:
-        result = pin_given(module.params) if module.params["host_keys"] else learn_host_keys(module.params)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    module.exit_json(**result)
+    run(module, lambda params, _check: pin_given(params) if params["host_keys"] else learn_host_keys(params))
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ timings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import wait_reachable
 
 
@@ -95,11 +95,7 @@ def main() -> None:
         "timeout": {"type": "float", "default": 60},
         "transcript": {"type": "path"},
     }, supports_check_mode=True)
-    try:
-        result = wait_reachable(module.params)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    module.exit_json(**result)
+    run(module, lambda params, _check: wait_reachable(params))
 
 
 if __name__ == "__main__":

@@ -172,7 +172,8 @@ options:
   update:
     description:
       - With C(false), leave the domain's definition as it is and only bring it to I(state) (C(running) or
-        C(shutdown)); the domain must exist, and the spec options are ignored.
+        C(shutdown)); the spec options are ignored. A missing domain is an error for C(running) and nothing to do
+        for C(shutdown).
     type: bool
     default: true
   restart_on_change:
@@ -263,9 +264,10 @@ pending_restart:
   type: bool
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import (
     accel_argument_spec, connection_argument_spec,
@@ -319,15 +321,7 @@ def argument_spec() -> dict:
 
 def run_module() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not api.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(api.LIBVIRT_IMPORT_ERROR))
-    try:
-        result = ensure(module.params, module.check_mode)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run(module, ensure, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 
 def main() -> None:

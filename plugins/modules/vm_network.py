@@ -58,9 +58,10 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.network import ensure
 
@@ -72,15 +73,7 @@ def run_module() -> None:
         "mtu": {"type": "int"},
         "uri": {"type": "str", "default": api.DEFAULT_URI},
     }, supports_check_mode=True)
-    if not api.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(api.LIBVIRT_IMPORT_ERROR))
-    try:
-        result = ensure(module.params, module.check_mode)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    run(module, ensure, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 
 def main() -> None:

@@ -92,9 +92,10 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import connection_argument_spec
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.volume import ensure
@@ -117,13 +118,7 @@ def argument_spec() -> dict:
 def run_module() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[("src", "backing")])
-    if not api.HAS_LIBVIRT:
-        module.fail_json(msg=missing_required_lib("libvirt-python"), exception=str(api.LIBVIRT_IMPORT_ERROR))
-    try:
-        result = ensure(module.params, module.check_mode)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
-    module.exit_json(**result)
+    run(module, ensure, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 
 def main() -> None:

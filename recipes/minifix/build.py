@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 
 RECIPE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = RECIPE_DIR.parents[1]
+DEFAULT_OUT = PROJECT_ROOT / "images" / "minifix"
 # What of the recipe directory is minifix's source tree (the rest is this driver).
 TREE_ENTRIES = ("config.sh", "scripts", "specs", "README.md")
 BUILD_USER = "bsbuild"
@@ -180,9 +182,16 @@ def build(out: Path, cache: Path | None = None) -> Path:
     return out / ISO_NAME
 
 
+def ensure_built(out: Path = DEFAULT_OUT) -> Path:
+    """The ISO in out, built first unless it is newer than every file of the recipe tree."""
+    if not is_up_to_date(out):
+        build(out)
+    return out / ISO_NAME
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build minifix's stage-1 ISO on this host.")
-    parser.add_argument("--out", type=Path, default=Path("images/minifix"))
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--cache", type=Path, default=None,
                         help="directory caching downloaded .debs (default: <out>/../cache/debs)")
     args = parser.parse_args(argv)

@@ -21,15 +21,11 @@ def artifacts():
 
 @pytest.fixture(scope="session")
 def minifix_iso():
-    """minifix's stage-1 ISO, built offline from Debian packages by its own scripts/buildstrap (reused when the
-    recipe tree has not changed since the last build)."""
-    out = ROOT / "images" / "minifix"
-    proc = subprocess.run([sys.executable, "-m", "recipes.minifix.build", "--out", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=1800)
-    assert proc.returncode == 0, f"minifix build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    iso = out / "minifix-buildstrap.iso"
-    assert iso.is_file()
-    return iso
+    """minifix's stage-1 ISO, built offline from Debian packages by its own scripts/buildstrap (reused while the
+    recipe tree is unchanged)."""
+    from tests.integration.minifix.conftest import minifix_images
+
+    return minifix_images().iso
 
 
 def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1800):

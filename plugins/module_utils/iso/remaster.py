@@ -14,6 +14,7 @@ import os
 import tempfile
 import time
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import isolinux
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso.cpio import newc_gz
@@ -156,8 +157,8 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
             os.close(fd)
             try:
                 iso.write(tmp)
-                digest = _sha256(tmp)
-                changed = not (os.path.exists(dest) and _sha256(dest) == digest)
+                digest = file_sha256(tmp)
+                changed = not (os.path.exists(dest) and file_sha256(dest) == digest)
                 result = {"changed": changed, "sha256": digest, "isolinux_cfg_path": cfg_path,
                           "isolinux_cfg": new_cfg, "entries": isolinux.labels(original_cfg),
                           "overlay": f"/{OVERLAY_NAME}" if overlay is not None else None,
@@ -190,10 +191,3 @@ def _creation_epoch(iso, src: str) -> float:
         pass
     return float(int(os.path.getmtime(src)))
 
-
-def _sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -12,17 +12,11 @@ import os
 import platform
 import time
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256  # noqa: F401 - re-exported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 
 MANIFEST_VERSION = 1
 
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def cache_key(stage: str, inputs: dict) -> str:

@@ -90,15 +90,20 @@ def _fail(action: str, exc) -> HypervisorError:
     return HypervisorError(f"{action}: {exc.get_error_message()}")
 
 
+def _lookup(call, name: str, missing_code: str, what: str):
+    """``call(name)``, or None when libvirt says there is no such object."""
+    try:
+        return call(name)
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == getattr(libvirt, missing_code):
+            return None
+        raise _fail(f"looking up {what} {name}", exc) from None
+
+
 # Domains -------------------------------------------------------------------------------------------------
 
 def lookup_domain(conn, name: str):
-    try:
-        return conn.lookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
-            return None
-        raise _fail(f"looking up domain {name}", exc) from None
+    return _lookup(conn.lookupByName, name, "VIR_ERR_NO_DOMAIN", "domain")
 
 
 def list_domains(conn):
@@ -218,12 +223,7 @@ def supports_kvm(conn, arch: str) -> bool:
 # Storage -------------------------------------------------------------------------------------------------
 
 def lookup_pool(conn, name: str):
-    try:
-        return conn.storagePoolLookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_POOL:
-            return None
-        raise _fail(f"looking up storage pool {name}", exc) from None
+    return _lookup(conn.storagePoolLookupByName, name, "VIR_ERR_NO_STORAGE_POOL", "storage pool")
 
 
 def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
@@ -245,12 +245,7 @@ def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
 
 
 def lookup_volume(pool, name: str):
-    try:
-        return pool.storageVolLookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_STORAGE_VOL:
-            return None
-        raise _fail(f"looking up volume {name}", exc) from None
+    return _lookup(pool.storageVolLookupByName, name, "VIR_ERR_NO_STORAGE_VOL", "volume")
 
 
 def volume_facts(vol) -> dict:
@@ -354,12 +349,7 @@ def download_volume(conn, vol, dest: str | None) -> tuple[int, str]:
 # Networks ------------------------------------------------------------------------------------------------
 
 def lookup_network(conn, name: str):
-    try:
-        return conn.networkLookupByName(name)
-    except libvirt.libvirtError as exc:
-        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-            return None
-        raise _fail(f"looking up network {name}", exc) from None
+    return _lookup(conn.networkLookupByName, name, "VIR_ERR_NO_NETWORK", "network")
 
 
 def define_network(conn, xml: str):

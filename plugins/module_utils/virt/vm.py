@@ -257,6 +257,8 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
 def _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base):
     """update=false: leave the definition alone, only start or stop the existing domain."""
     if dom is None:
+        if state == "shutdown":
+            return dict(result, msg=f"no domain called {params['name']!r}: nothing runs")
         raise SpecError("name", f"no domain called {params['name']!r}; with update=false the VM must exist")
     facts = transform.domain_facts(current_xml)
     timeout = accel_mod.scaled(timeout_base, facts["accel"])

@@ -5,24 +5,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 import tempfile
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256  # noqa: F401 - re-exported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import check_name, parse_size
 
 QCOW2_MAGIC = b"QFI\xfb"
 
-
-def file_sha256(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def image_format(path: str) -> tuple[str, int]:

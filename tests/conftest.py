@@ -67,15 +67,15 @@ def run_id():
     return RUN_ID
 
 
-def remove_test_objects(uri: str = "qemu:///system", prefix: str = TEST_PREFIX) -> list[str]:
-    """Destroy and undefine every domain, volume and network whose name starts with ``prefix``."""
+def remove_test_objects(uri: str = "qemu:///system", match=lambda name: name.startswith(TEST_PREFIX)) -> list[str]:
+    """Destroy and undefine every domain, volume and network whose name ``match`` accepts."""
     sys.path.insert(0, str(ROOT))
     from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
     removed = []
     with api.connection(uri) as conn:
         for dom in api.list_domains(conn):
-            if dom.name().startswith(prefix):
+            if match(dom.name()):
                 api.destroy_domain(dom)
                 if dom.isPersistent():
                     api.undefine_domain(dom)
@@ -85,26 +85,32 @@ def remove_test_objects(uri: str = "qemu:///system", prefix: str = TEST_PREFIX) 
                 continue
             pool.refresh(0)
             for vol in pool.listAllVolumes(0):
-                if vol.name().startswith(prefix):
+                if match(vol.name()):
                     api.delete_volume(vol)
                     removed.append(f"volume {vol.name()}")
         for net in conn.listAllNetworks(0):
-            if net.name().startswith(prefix):
+            if match(net.name()):
                 api.remove_network(net)
                 removed.append(f"network {net.name()}")
     return removed
 
 
+def _stale(name: str) -> bool:
+    """Objects of a test session whose process is gone (a crashed or killed run); never another live run's."""
+    match = re.match(rf"^{TEST_PREFIX}(\d+)-", name)
+    return bool(match) and not os.path.exists(f"/proc/{match.group(1)}")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def leave_nothing_behind(request):
-    """Before and after the session (pass or fail), remove every test object from the hypervisor."""
+    """Before the session, remove what crashed runs left; after it (pass or fail), remove this run's objects."""
     needs_libvirt = any(item.get_closest_marker("vm") or "integration" in str(item.fspath)
                         for item in request.session.items)
     if not needs_libvirt:
         yield
         return
-    remove_test_objects()
+    remove_test_objects(match=_stale)
     yield
-    left = remove_test_objects()
+    left = remove_test_objects(match=lambda name: name.startswith(RUN_ID + "-"))
     if left:
         print(f"\nremoved test objects left by tests: {', '.join(left)}")

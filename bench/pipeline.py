@@ -34,8 +34,7 @@ def playbook(work: Path, label: str, *extra, background=False):
     run_dir = work / label
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), BUILDSTRAP_RUN_DIR=str(run_dir))
     cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/buildstrap.yml",
-           "-e", f"buildstrap_images_dir={work}/images", "-e", f"buildstrap_vm_name={VM}",
-           "-e", f"buildstrap_inventory_out={work}/instances.yml", *extra]
+           "-e", f"buildstrap_images_dir={work}/images", "-e", f"buildstrap_vm_name={VM}", *extra]
     if background:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), run_dir
     started = time.monotonic()

@@ -31,8 +31,7 @@ class Pipeline:
 
     def command(self, *extra):
         return [ANSIBLE_PLAYBOOK, PLAYBOOK, "-e", f"buildstrap_images_dir={self.images}",
-                "-e", f"buildstrap_vm_name={self.vm_name}",
-                "-e", f"buildstrap_inventory_out={self.workdir}/instances.yml", *extra]
+                "-e", f"buildstrap_vm_name={self.vm_name}", *extra]
 
     def env(self, label):
         self.runs += 1
@@ -114,9 +113,14 @@ def test_pipeline_from_zero_cached_and_resumed(pipeline):
         _, root, _ = ssh.run(client, "grep ' / ' /proc/mounts", timeout=60)
     assert hostname.strip() == instance["hostname"] and re.match(r"^host[0-9a-f]{12}$", hostname.strip())
     assert root.startswith("/dev/vda3 ")
-    inventory = yaml.safe_load((pipeline.workdir / "instances.yml").read_text())
-    assert inventory["buildstrap_native_instances"]["hosts"][pipeline.vm_name]["ansible_port"] == \
-        instance["ansible_port"]
+    # The inventory plugin offers the instance to the next playbooks.
+    config = pipeline.workdir / "instances.buildstrap.yml"
+    config.write_text(f"plugin: aloofix.buildstrap.instances\nimages_dir: {pipeline.images}\n")
+    listed = json.loads(subprocess.run([ANSIBLE_PLAYBOOK.replace("-playbook", "-inventory"), "-i", str(config),
+                                        "--list"], cwd=ROOT, env=ansible_env(), capture_output=True, text=True,
+                                       check=True).stdout)
+    assert listed["buildstrap_native_instances"]["hosts"] == [pipeline.vm_name]
+    assert listed["_meta"]["hostvars"][pipeline.vm_name]["ansible_port"] == instance["ansible_port"]
 
     # No secret anywhere in the output or the run's files.
     password = (pipeline.images / "minifix" / "state" / "root_password").read_text().strip()

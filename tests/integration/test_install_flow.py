@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
@@ -90,12 +91,26 @@ def test_install_then_reinstall(flow):
     refused = flow["play"]("refused")
     assert refused["rc"] != 0
     assert "force_fdisk: /dev/vda already has partitions (vda1, vda2, vda3)" in refused["output"]
-    with ssh.connect("127.0.0.1", port, "root", str(flow["workdir"] / "state" / "id_ed25519"),
-                     str(refused["dir"] / "known_hosts")) as client:
+    key = str(flow["workdir"] / "state" / "id_ed25519")
+    with ssh.connect("127.0.0.1", port, "root", key, str(refused["dir"] / "known_hosts")) as client:
         _, partitions, _ = ssh.run(client, "cat /proc/partitions", timeout=60)
         _, hostname, _ = ssh.run(client, "hostname", timeout=60)
+        _, table_before, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
+        # install2hd itself refuses too (without a TTY it would stop at the password anyway, but the
+        # partition check comes first) and changes nothing.
+        rc, out, err = ssh.run(client, "PATH=/mnt/cdrom/bin:$PATH install2hd --swapsize=16", timeout=120)
+        _, table_after, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
+        # The live system's opkg reads the CD's package feed and checks what it installs.
+        _, feed, _ = ssh.run(client, "mkdir -p /tmp/o && printf 'src cd file:///mnt/cdrom/pkgs\\ndest ram /tmp/o\\n"
+                                     "arch all 1\\narch noarch 1\\narch i686 10\\n' >/tmp/o.conf && "
+                                     "opkg -f /tmp/o.conf update && opkg -f /tmp/o.conf list", timeout=300)
+        sshd = ssh.run(client, "ps | grep -c '[d]ropbear'", timeout=60)[1]
     assert hostname.strip() == "initrd", "the refusal happened on the live system"
     assert {"vda1", "vda2", "vda3"} <= set(partitions.split()), "the disk was left untouched"
+    assert rc != 0 and "Partitions already exist on /dev/vda" in out + err
+    assert table_after == table_before
+    assert re.search(r"^dropbear - ", feed, re.M) and re.search(r"^busybox - ", feed, re.M), feed
+    assert int(sshd) >= 1, "dropbear runs on the live system only because the overlay started it"
 
     # With force_fdisk the same disk is reinstalled; the new system has new host keys, pinned again.
     again = flow["play"]("reinstall", test_force_fdisk="true")
@@ -105,6 +120,24 @@ def test_install_then_reinstall(flow):
     assert reinstalled["hostname"] == installed["hostname"]
     assert set(reinstalled["host_keys"]).isdisjoint(installed["host_keys"])
     assert again["result"]["reachable"]["hostname"] == installed["hostname"]
+
+    # The installed system: runit services under svadmin, dropbear (root allowed by install2hd's preparation),
+    # and busybox httpd once enabled.
+    with ssh.connect("127.0.0.1", port, "root", key, str(again["dir"] / "known_hosts")) as client:
+        _, services, _ = ssh.run(client, "svadmin list", timeout=60)
+        rc_enable, _, enable_err = ssh.run(client, "svadmin enable httpd && mkdir -p /srv/www && "
+                                                   "echo minifix-httpd-ok >/srv/www/index.html", timeout=60)
+        page = ""
+        for _ in range(60):
+            _, page, _ = ssh.run(client, "wget -q -O - http://127.0.0.1/index.html 2>/dev/null", timeout=60)
+            if "minifix-httpd-ok" in page:
+                break
+            time.sleep(1)
+        _, status, _ = ssh.run(client, "svadmin status", timeout=60)
+        _, users, _ = ssh.run(client, "grep -E '^(build|web):' /etc/passwd", timeout=60)
+    assert "dropbear" in services and rc_enable == 0, enable_err
+    assert "minifix-httpd-ok" in page and "httpd" in status
+    assert re.search(r"^build:x?:999:", users, re.M) and re.search(r"^web:x?:24:", users, re.M), users
 
     # A host key that differs from the pinned one is refused with a clear message, never accepted.
     stale = str(first["dir"] / "known_hosts")  # pins the first installation's keys

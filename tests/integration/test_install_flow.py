@@ -75,9 +75,11 @@ def test_install_then_reinstall(flow):
     assert result["reachable"]["login_prompt"] == f"{installed['hostname']} login:"
     assert result["reachable"]["hostname"] == installed["hostname"]
     assert result["facts"]["guest_root_device"] == "/dev/vda3"
-    known_hosts = str(first["dir"] / "known_hosts")
-    port = int(re.search(r"\[127\.0\.0\.1\]:(\d+)", open(known_hosts).read()).group(1))
-    assert sorted(pinned(known_hosts, "127.0.0.1", port)) == sorted(installed["host_keys"])
+    known_hosts = flow["workdir"] / "state" / "known_hosts"  # the pins outlive a run, as the VM does
+    port = int(re.search(r"\[127\.0\.0\.1\]:(\d+)", known_hosts.read_text()).group(1))
+    assert sorted(pinned(str(known_hosts), "127.0.0.1", port)) == sorted(installed["host_keys"])
+    stale = flow["workdir"] / "first_install.known_hosts"
+    stale.write_text(known_hosts.read_text())
 
     # The root password is nowhere: not in the output, the run's logs, nor libvirt's console log.
     assert PASSWORD not in first["output"]
@@ -92,7 +94,7 @@ def test_install_then_reinstall(flow):
     assert refused["rc"] != 0
     assert "force_fdisk: /dev/vda already has partitions (vda1, vda2, vda3)" in refused["output"]
     key = str(flow["workdir"] / "state" / "id_ed25519")
-    with ssh.connect("127.0.0.1", port, "root", key, str(refused["dir"] / "known_hosts")) as client:
+    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
         _, partitions, _ = ssh.run(client, "cat /proc/partitions", timeout=60)
         _, hostname, _ = ssh.run(client, "hostname", timeout=60)
         _, table_before, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
@@ -103,7 +105,7 @@ def test_install_then_reinstall(flow):
         # The live system's opkg reads the CD's package feed and checks what it installs.
         _, feed, _ = ssh.run(client, "mkdir -p /tmp/o && printf 'src cd file:///mnt/cdrom/pkgs\\ndest ram /tmp/o\\n"
                                      "arch all 1\\narch noarch 1\\narch i686 10\\n' >/tmp/o.conf && "
-                                     "opkg -f /tmp/o.conf update && opkg -f /tmp/o.conf list", timeout=300)
+                                     "opkg -f /tmp/o.conf -d ram update && opkg -f /tmp/o.conf -d ram list 2>&1", timeout=300)
         sshd = ssh.run(client, "ps | grep -c '[d]ropbear'", timeout=60)[1]
     assert hostname.strip() == "initrd", "the refusal happened on the live system"
     assert {"vda1", "vda2", "vda3"} <= set(partitions.split()), "the disk was left untouched"
@@ -123,7 +125,7 @@ def test_install_then_reinstall(flow):
 
     # The installed system: runit services under svadmin, dropbear (root allowed by install2hd's preparation),
     # and busybox httpd once enabled.
-    with ssh.connect("127.0.0.1", port, "root", key, str(again["dir"] / "known_hosts")) as client:
+    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
         _, services, _ = ssh.run(client, "svadmin list", timeout=60)
         rc_enable, _, enable_err = ssh.run(client, "svadmin enable httpd && mkdir -p /srv/www && "
                                                    "echo minifix-httpd-ok >/srv/www/index.html", timeout=60)
@@ -140,6 +142,5 @@ def test_install_then_reinstall(flow):
     assert re.search(r"^build:x?:999:", users, re.M) and re.search(r"^web:x?:24:", users, re.M), users
 
     # A host key that differs from the pinned one is refused with a clear message, never accepted.
-    stale = str(first["dir"] / "known_hosts")  # pins the first installation's keys
     with pytest.raises(ssh.HostKeyError, match=r"host key of \[127\.0\.0\.1\]:\d+ changed"):
-        ssh.connect("127.0.0.1", port, "root", str(flow["workdir"] / "state" / "id_ed25519"), stale)
+        ssh.connect("127.0.0.1", port, "root", key, str(stale))  # pins the first installation's keys

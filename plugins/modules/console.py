@@ -89,7 +89,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console im
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.dialogue import parse_steps, run_steps
 
 
-def run(params: dict, check_mode: bool) -> dict:
+def dialogue(params: dict, check_mode: bool) -> dict:
     secrets = params.get("secrets") or {}
     steps = parse_steps(params["steps"], secrets)
     types = any(s["action"] != "expect" for s in steps)
@@ -118,7 +118,7 @@ def run_module() -> None:
         "timeout": {"type": "float", "default": 60},
         "transcript": {"type": "path"},
     }, supports_check_mode=True)
-    run(module, run, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
+    run(module, dialogue, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 
 def main() -> None:

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,9 +13,12 @@ from tests.conftest import ROOT, RUN_ID, ansible_env
 
 @pytest.fixture(scope="session")
 def artifacts():
-    """A directory QEMU can read (pytest's tmp_path is 0700 root, which the qemu user cannot enter)."""
-    path = ROOT / "images" / "tests" / RUN_ID
+    """A directory QEMU can read wherever the checkout is (pytest's tmp_path is 0700 root, and so may be the
+    directory a checkout lives in, which the qemu user cannot enter)."""
+    path = Path("/var/tmp/buildstrap-tests") / RUN_ID
     path.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o755)
+    path.chmod(0o755)
     yield path
     shutil.rmtree(path, ignore_errors=True)
 

@@ -83,7 +83,7 @@ def test_install_then_reinstall(flow):
 
     # The root password is nowhere: not in the output, the run's logs, nor libvirt's console log.
     assert PASSWORD not in first["output"]
-    for path in _files_under(first["dir"]) + [p for p in _files_under(ROOT / "images" / "tests")
+    for path in _files_under(first["dir"]) + [p for p in _files_under(flow["workdir"])
                                               if p.suffix in (".log", ".json", ".out")]:
         assert PASSWORD not in path.read_text(errors="replace"), path
     console_log = f"/var/log/libvirt/qemu/{flow['name']}-console.log"

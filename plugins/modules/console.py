@@ -82,7 +82,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import TIMEOUT_SCALE
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession

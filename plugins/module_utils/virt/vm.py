@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import socket
-from dataclasses import replace
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import NotManagedError, SpecError, WaitTimeout
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
@@ -103,7 +102,7 @@ def _check_files(spec, local: bool) -> None:
                                    "or fix the path")
 
 
-def _plan_volumes(conn, spec, check_mode: bool) -> list[dict]:
+def _plan_volumes(conn, spec) -> list[dict]:
     """Disks whose volumes do not exist yet must say how to create them (size, or a backing volume)."""
     to_create = []
     pools = {}
@@ -202,7 +201,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         result["accel_source"] = chosen["source"]
         spec = parse_vm_spec(params, accel)
         _check_files(spec, local)
-        volume_plan = _plan_volumes(conn, spec, check_mode)
+        volume_plan = _plan_volumes(conn, spec)
         spec = _assign_ports(conn, spec, current_xml, local)
         wanted_xml = transform.domain_xml(spec)
         unmanaged = ("cpu",) if spec.cpu is None else ()

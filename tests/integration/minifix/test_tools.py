@@ -3,7 +3,6 @@ stage-1 driver's freshness check, lib.sh's cpio and module helpers, and the opkg
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import os

@@ -40,3 +40,25 @@ options:
     type: float
     default: 30
 """
+
+    DOMAIN = r"""
+options:
+  name:
+    description: Domain name.
+    type: str
+    required: true
+  uri:
+    description: libvirt connection URI of the domain's hypervisor.
+    type: str
+    default: qemu:///system
+  timeout:
+    description: Base deadline in seconds under KVM; multiplied by 4 under TCG.
+    type: float
+    default: 60
+  transcript:
+    description: File on the controller that receives the console output (secrets masked).
+    type: path
+requirements:
+  - libvirt-python
+"""
+

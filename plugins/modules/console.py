@@ -18,15 +18,9 @@ description:
     with the last 20 lines of the console.
   - Everything the guest prints is appended to I(transcript), with every secret masked.
 author: Buildstrap developers
+extends_documentation_fragment:
+  - aloofix.buildstrap.libvirt.domain
 options:
-  name:
-    description: Domain name.
-    type: str
-    required: true
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   steps:
     description:
       - "One action each: C(expect: REGEX) (or a list of alternatives), C(send: TEXT), C(sendline: TEXT)
@@ -40,13 +34,6 @@ options:
     description: Values the steps may type with C(secret). Never logged, masked in the transcript.
     type: dict
     default: {}
-  timeout:
-    description: Default deadline of an expect step, in seconds under KVM.
-    type: float
-    default: 60
-  transcript:
-    description: File on the controller that receives the console output (appended).
-    type: path
 requirements:
   - libvirt-python
 notes:
@@ -81,6 +68,7 @@ screen:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import domain_argument_spec
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
@@ -111,12 +99,9 @@ def dialogue(params: dict, check_mode: bool) -> dict:
 
 def run_module() -> None:
     module = AnsibleModule(argument_spec={
-        "name": {"type": "str", "required": True},
-        "uri": {"type": "str", "default": api.DEFAULT_URI},
+        **domain_argument_spec(),
         "steps": {"type": "list", "elements": "dict", "required": True},
         "secrets": {"type": "dict", "default": {}, "no_log": True},
-        "timeout": {"type": "float", "default": 60},
-        "transcript": {"type": "path"},
     }, supports_check_mode=True)
     run(module, dialogue, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 

@@ -17,15 +17,9 @@ description:
     returns them for the installed disk), pins those.
   - Host key checking is never turned off; a changed key later makes connections fail with a clear message.
 author: Buildstrap developers
+extends_documentation_fragment:
+  - aloofix.buildstrap.libvirt.domain
 options:
-  name:
-    description: Domain name.
-    type: str
-    required: true
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   known_hosts:
     description: The run's known_hosts file.
     type: path
@@ -37,13 +31,6 @@ options:
   port:
     description: Host port forwarded to the guest's port 22; default is read from the domain.
     type: int
-  timeout:
-    description: Seconds under KVM to wait for the console marks (x4 under TCG).
-    type: float
-    default: 60
-  transcript:
-    description: File on the controller that receives the console output.
-    type: path
 notes:
   - Reads the console; writes only I(known_hosts). Not supported in check mode in the sense that it still waits
     on the console, but it does not write the file.
@@ -76,18 +63,16 @@ port:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import domain_argument_spec
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import learn_host_keys, pin_given
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={
-        "name": {"type": "str", "required": True},
-        "uri": {"type": "str", "default": "qemu:///system"},
+        **domain_argument_spec(),
         "known_hosts": {"type": "path", "required": True},
         "host_keys": {"type": "list", "elements": "str", "no_log": False},
         "port": {"type": "int"},
-        "timeout": {"type": "float", "default": 60},
-        "transcript": {"type": "path"},
     }, supports_check_mode=False)
     run(module, lambda params, _check: pin_given(params) if params["host_keys"] else learn_host_keys(params))
 

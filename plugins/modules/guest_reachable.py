@@ -15,15 +15,9 @@ description:
     a different key fails at once and is never retried.
   - Returns the time to the prompt, to the first command, and the command's own latency.
 author: Buildstrap developers
+extends_documentation_fragment:
+  - aloofix.buildstrap.libvirt.domain
 options:
-  name:
-    description: Domain name.
-    type: str
-    required: true
-  uri:
-    description: libvirt connection URI.
-    type: str
-    default: qemu:///system
   known_hosts:
     description: The run's known_hosts file with the pinned key.
     type: path
@@ -46,13 +40,6 @@ options:
     description: Also search what the console printed before this task (the console log; local hypervisors).
     type: bool
     default: true
-  timeout:
-    description: Seconds under KVM (x4 under TCG).
-    type: float
-    default: 60
-  transcript:
-    description: File on the controller that receives the console output.
-    type: path
 """
 
 EXAMPLES = r"""
@@ -79,21 +66,19 @@ timings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import domain_argument_spec
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import wait_reachable
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec={
-        "name": {"type": "str", "required": True},
-        "uri": {"type": "str", "default": "qemu:///system"},
+        **domain_argument_spec(),
         "known_hosts": {"type": "path", "required": True},
         "private_key": {"type": "path", "required": True, "no_log": False},
         "user": {"type": "str", "default": "root"},
         "port": {"type": "int"},
         "login_prompt": {"type": "str"},
         "console_history": {"type": "bool", "default": True},
-        "timeout": {"type": "float", "default": 60},
-        "transcript": {"type": "path"},
     }, supports_check_mode=True)
     run(module, lambda params, _check: wait_reachable(params))
 

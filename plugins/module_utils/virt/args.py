@@ -20,3 +20,13 @@ def accel_argument_spec() -> dict:
         "accel": {"type": "str", "default": "auto", "choices": ["auto", "kvm", "tcg"]},
         "timeout": {"type": "float", "default": 30},
     }
+
+
+def domain_argument_spec(timeout: float = 60) -> dict:
+    """Options of the modules that talk to one running domain (doc fragment libvirt.domain)."""
+    return {
+        "name": {"type": "str", "required": True},
+        "uri": {"type": "str", "default": DEFAULT_URI},
+        "timeout": {"type": "float", "default": timeout},
+        "transcript": {"type": "path"},
+    }

@@ -12,6 +12,7 @@ import pytest
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import pinned
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
 from tests.conftest import ROOT
 from tests.integration.conftest import run_playbook
 
@@ -140,6 +141,18 @@ def test_install_then_reinstall(flow):
     assert "dropbear" in services and rc_enable == 0, enable_err
     assert "minifix-httpd-ok" in page and "httpd" in status
     assert re.search(r"^build:x?:999:", users, re.M) and re.search(r"^web:x?:24:", users, re.M), users
+
+    # One console session survives the guest's own reboot (<on_reboot>restart</on_reboot> keeps QEMU running).
+    with api.connection() as conn:
+        dom = api.lookup_domain(conn, flow["name"])
+        qemu_before = dom.ID()
+        with ConsoleSession(conn, dom) as console:
+            with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
+                client.exec_command("sync; reboot")
+            console.expect(r"Restarting system|reboot: ", 120, what="the guest rebooting")
+            console.expect(rf"{installed['hostname']} login:", 240, what="the login prompt after the reboot")
+            assert not console.closed
+        assert dom.ID() == qemu_before
 
     # A host key that differs from the pinned one is refused with a clear message, never accepted.
     with pytest.raises(ssh.HostKeyError, match=r"host key of \[127\.0\.0\.1\]:\d+ changed"):

@@ -21,7 +21,7 @@ options:
     choices: [aloofix.buildstrap.instances]
   images_dir:
     description: Buildstrap's artifact directory; relative paths are relative to the configuration file.
-    type: path
+    type: str
     default: ../images
 """
 
@@ -48,7 +48,7 @@ class InventoryModule(BaseInventoryPlugin):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        images = self.get_option("images_dir")
+        images = os.path.expanduser(self.get_option("images_dir"))
         if not os.path.isabs(images):
             images = os.path.normpath(os.path.join(os.path.dirname(path), images))
         self.inventory.add_group("buildstrap_native_instances")

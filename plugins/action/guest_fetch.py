@@ -6,13 +6,11 @@
 from __future__ import annotations
 
 import os
-import shlex
 
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline.cache import file_sha256
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
 
@@ -30,19 +28,17 @@ class ActionModule(ActionBase):
         })
         try:
             conn = session.connection_params(task_vars, self._templar.template)
-            client = ssh.connect(conn["host"], conn["port"], conn["user"], conn["key_file"], conn["known_hosts"],
-                                 timeout=scaled(15, conn["accel"]))
+            client = session.connect_guest(conn)
             try:
-                rc, out, _ = ssh.run(client, f"sha256sum {shlex.quote(args['src'])}", timeout=scaled(60, conn["accel"]))
-                remote = out.split()[0] if rc == 0 and out.split() else None
-                if remote and os.path.exists(args["dest"]) and file_sha256(args["dest"]) == remote:
+                remote = session.remote_sha256(client, args["src"], scaled(60, conn["accel"]))
+                if os.path.exists(args["dest"]) and file_sha256(args["dest"]) == remote:
                     result.update(changed=False, sha256=remote, dest=args["dest"])
                     return result
                 if self._task.check_mode:
                     result.update(changed=True, msg="check mode: not copied")
                     return result
                 copied = session.fetch_file(client, args["src"], args["dest"],
-                                            scaled(args["timeout"], conn["accel"]))
+                                            scaled(args["timeout"], conn["accel"]), remote)
             finally:
                 client.close()
         except BuildstrapError as exc:

@@ -11,7 +11,6 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
 
@@ -54,8 +53,7 @@ class ActionModule(ActionBase):
                 return result
             if args["transcript"]:
                 os.makedirs(os.path.dirname(args["transcript"]), exist_ok=True)
-            client = ssh.connect(conn["host"], conn["port"], conn["user"], conn["key_file"], conn["known_hosts"],
-                                 timeout=scaled(15, conn["accel"]))
+            client = session.connect_guest(conn)
             try:
                 run = session.run_dialogue(client, line, name, table, secrets, scaled(args["timeout"], conn["accel"]),
                                            args["transcript"], report=display.display,

@@ -10,7 +10,7 @@ import os
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import install2hd as i2h
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
 
@@ -38,28 +38,17 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGS)
-        host = self._templar.template(task_vars.get("ansible_host", task_vars.get("inventory_hostname")))
-        port = int(self._templar.template(task_vars.get("ansible_port", 22)))
-        user = self._templar.template(task_vars.get("ansible_user", "root"))
-        key_file = self._templar.template(task_vars.get("ansible_ssh_private_key_file", ""))
-        known_hosts = self._templar.template(task_vars.get("buildstrap_known_hosts", ""))
-        accel = self._templar.template(task_vars.get("buildstrap_accel", "tcg"))
         log_dir = args["log_dir"] or os.path.join(
             self._templar.template(task_vars.get("buildstrap_run_dir", "logs")), "install2hd")
         try:
             i2h.validate(args)
-            for field, value in (("ansible_ssh_private_key_file", key_file),
-                                 ("buildstrap_known_hosts", known_hosts)):
-                if not value or not os.path.isfile(value):
-                    result.update(failed=True, msg=f"{field}: set it for {task_vars.get('inventory_hostname')} "
-                                                   "(the guest's key and pinned known_hosts file)")
-                    return result
+            conn = session.connection_params(task_vars, self._templar.template)
             keys = args["authorized_keys"]
             if keys is None:
-                with open(key_file + ".pub", encoding="utf-8") as handle:
+                with open(conn["key_file"] + ".pub", encoding="utf-8") as handle:
                     keys = [handle.read().strip()]
             os.makedirs(log_dir, exist_ok=True)
-            client = ssh.connect(host, port, user, key_file, known_hosts, timeout=scaled(15, accel))
+            client = session.connect_guest(conn)
             try:
                 plan = i2h.preflight(client, args)
                 argv = i2h.install_argv(args, args["command"])
@@ -68,7 +57,7 @@ class ActionModule(ActionBase):
                     result.update(changed=True, msg=f"check mode: would run {' '.join(argv)}, wiping {plan['disk']}")
                     return result
                 run = i2h.run_install(client, args, task_vars.get("inventory_hostname"), log_dir,
-                                      scaled(args["timeout"], accel), args["command"])
+                                      scaled(args["timeout"], conn["accel"]), args["command"])
                 run["logs"] = i2h.fetch_step_logs(client, log_dir, run["steps"])
                 result.update(changed=True, **{k: v for k, v in run.items() if k != "screen"})
                 if "failed_step" in run:

@@ -14,6 +14,7 @@ import time
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
 
 
 class SessionFailed(BuildstrapError):
@@ -35,6 +36,12 @@ def connection_params(task_vars: dict, template) -> dict:
             raise SpecError(var, f"set it for {task_vars.get('inventory_hostname')} (the guest's key and pinned "
                                  "known_hosts file)")
     return params
+
+
+def connect_guest(params: dict):
+    """A paramiko client to the guest described by connection_params(), trusting only its pinned keys."""
+    return ssh.connect(params["host"], params["port"], params["user"], params["key_file"], params["known_hosts"],
+                       timeout=scaled(15, params["accel"]))
 
 
 def wrap(command: str, user: str | None, chdir: str | None) -> str:
@@ -113,12 +120,17 @@ def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:
     return f"[{name}] {item} ({of}), elapsed {elapsed:.0f}s{eta}"
 
 
-def fetch_file(client, src: str, dest: str, timeout: float) -> dict:
-    """Copy ``src`` off the guest with `cat` (dropbear often has no sftp); sha256 checked against the guest's."""
-    rc, out, err = ssh.run(client, f"sha256sum {shlex.quote(src)}", timeout=timeout)
-    if rc != 0:
-        raise SessionFailed(f"{src} cannot be read on the guest: {err.strip() or out.strip()}")
-    remote = out.split()[0]
+def remote_sha256(client, path: str, timeout: float) -> str:
+    rc, out, err = ssh.run(client, f"sha256sum {shlex.quote(path)}", timeout=timeout)
+    if rc != 0 or not out.split():
+        raise SessionFailed(f"{path} cannot be read on the guest: {err.strip() or out.strip()}")
+    return out.split()[0]
+
+
+def fetch_file(client, src: str, dest: str, timeout: float, remote: str | None = None) -> dict:
+    """Copy ``src`` off the guest with `cat` (dropbear often has no sftp); sha256 checked against the guest's
+    (``remote``, when the caller already asked for it)."""
+    remote = remote or remote_sha256(client, src, timeout)
     os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     part = dest + ".part"
     digest = hashlib.sha256()

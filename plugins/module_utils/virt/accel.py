@@ -120,13 +120,14 @@ def probe(conn, arch: str, pool_name: str = api.DEFAULT_POOL, deadline: float = 
             raise WaitTimeout(f"the probe guest printed nothing in {deadline:.0f}s even under TCG: "
                               "QEMU cannot boot guests on this hypervisor")
         kvm = None
-        if api.supports_kvm(conn, arch):
+        kvm_offered = api.supports_kvm(conn, arch)
+        if kvm_offered:
             kvm = _boot_hello(conn, name, arch, "kvm", pool_name, vol_name, deadline)
     finally:
         api.delete_volume(vol)
         if os.path.exists(tmp):
             os.unlink(tmp)
-    if not api.supports_kvm(conn, arch):
+    if not kvm_offered:
         detail, chosen = f"libvirt offers no kvm domain type for {arch}", "tcg"
     elif kvm is None:
         detail, chosen = f"a KVM guest printed nothing in {deadline:.0f}s (KVM guests hang here)", "tcg"

@@ -42,5 +42,7 @@ def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1
         cmd += ["-e", f"@{secrets_file}"]
     env = ansible_env()
     env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "yaml"
+    if "buildstrap_run_dir" in extra_vars:  # the timeline callback writes there too, not into the checkout
+        env["BUILDSTRAP_RUN_DIR"] = str(extra_vars["buildstrap_run_dir"])
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr

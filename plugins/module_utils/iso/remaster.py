@@ -17,6 +17,7 @@ import time
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import isolinux
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import packages as cdpkgs
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso.cpio import newc_gz
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso.overlay import overlay_entries
 
@@ -106,6 +107,50 @@ def _iso_path_of(iso, path: str) -> str | None:
     return iso.full_path_from_dirrecord(record)
 
 
+def _list_files(iso, path: str) -> list[str]:
+    """File names in a directory of the ISO (Rock Ridge names when it has them)."""
+    if iso.has_rock_ridge():
+        kwargs = {"rr_path": path}
+    elif iso.has_joliet():
+        kwargs = {"joliet_path": path}
+    else:
+        kwargs = {"iso_path": path.upper()}
+    try:
+        children = list(iso.list_children(**kwargs))
+    except PyCdlibException:
+        return []
+    names = []
+    for child in children:
+        if child is None or child.is_dot() or child.is_dotdot() or child.is_dir():
+            continue
+        if "rr_path" in kwargs and child.rock_ridge is not None:
+            names.append(child.rock_ridge.name().decode())
+        else:
+            names.append(child.file_identifier().decode().split(";")[0].lower())
+    return names
+
+
+def ssh_closure(iso, roots: list[str], pkgs_dir: str = "/pkgs") -> list[str]:
+    """The package files (under ``pkgs_dir``) that install ``roots`` and their dependencies, read from each
+    package's own control file: the CD keeps no Packages index."""
+    files = {}
+    for filename in sorted(_list_files(iso, pkgs_dir)):
+        name = cdpkgs.package_name(filename)
+        if name:
+            files[name] = filename  # sorted: the newest version of a name wins
+    controls = {}
+
+    def read_control(filename: str) -> dict:
+        if filename not in controls:
+            data = _facade_read(iso, f"{pkgs_dir}/{filename}")
+            if data is None:
+                raise SpecError("ssh_packages", f"{pkgs_dir}/{filename} cannot be read from the ISO")
+            controls[filename] = cdpkgs.control_of(data, f"{pkgs_dir}/{filename}")
+        return controls[filename]
+
+    return cdpkgs.closure(roots, files, read_control)
+
+
 def finish(tmp: str, dest: str, check_mode: bool) -> None:
     """Move the written ISO into place, or, in check mode, drop it."""
     if check_mode:
@@ -117,7 +162,7 @@ def finish(tmp: str, dest: str, check_mode: bool) -> None:
 
 def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: bool, serial_port: int,
              baud: int, kernel_args: list[str], authorized_keys: list[str] | None,
-             ssh_packages: list[str]) -> dict:
+             ssh_packages: list[str], host_key_types: list[str] | None = None) -> dict:
     """Write the remastered ISO to ``dest`` (atomically). Returns facts about what was done."""
     if not HAS_PYCDLIB:
         raise SpecError("src", "pycdlib is not installed on the controller")
@@ -125,7 +170,8 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
         raise SpecError("src", f"{src} does not exist; build the distro's ISO first or fix the path")
     if os.path.abspath(src) == os.path.abspath(dest):
         raise SpecError("dest", "must differ from src: the original ISO is never modified")
-    overlay = newc_gz(overlay_entries(authorized_keys, ssh_packages)) if authorized_keys is not None else None
+    if authorized_keys is not None:
+        overlay_entries(authorized_keys, [], host_key_types)  # bad keys are refused before the ISO is read
     iso = pycdlib.PyCdlib()
     try:
         iso.open(src)
@@ -139,6 +185,10 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
             raise SpecError("src", f"{src} has no isolinux.cfg (looked in {', '.join(CFG_CANDIDATES)}); "
                                    "only ISOLINUX boot CDs can be remastered")
         original_cfg = _facade_read(iso, cfg_path).decode("utf-8", errors="replace")
+        closure, overlay = [], None
+        if authorized_keys is not None:
+            closure = ssh_closure(iso, ssh_packages) if ssh_packages else []
+            overlay = newc_gz(overlay_entries(authorized_keys, closure, host_key_types))
         new_cfg = isolinux.remaster_config(
             original_cfg, default_entry, timeout_ds, serial, serial_port, baud, kernel_args,
             f"/{OVERLAY_NAME}" if overlay is not None else None)
@@ -162,6 +212,7 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
                 result = {"changed": changed, "sha256": digest, "isolinux_cfg_path": cfg_path,
                           "isolinux_cfg": new_cfg, "entries": isolinux.labels(original_cfg),
                           "overlay": f"/{OVERLAY_NAME}" if overlay is not None else None,
+                          "ssh_closure": closure,
                           "overlay_sha256": hashlib.sha256(overlay).hexdigest() if overlay else None}
                 return result, tmp
             except BaseException:

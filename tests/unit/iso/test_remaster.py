@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import tarfile
 from pathlib import Path
 
 import pycdlib
@@ -21,8 +22,43 @@ from tests.unit.iso.test_isolinux import ALOOFIX_CFG
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJx0bWCsQBQY3jZ2m2b8t5vCwH0Q3qv3b1Zs4i1n3kPq test"
 
 
-def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = True) -> Path:
-    """An ISO with Aloofix's layout: /boot/isolinux/{isolinux.bin,isolinux.cfg}, /boot/vmlinuz, iso_initrd.gz."""
+# Aloofix 0.9's package graph around dropbear (build-pkg prepends <name>-license and <name>-lib): dropbear's
+# Depends does not name glibc-lib although its binary needs libutil from it, so a recipe names it as a root.
+ALOOFIX_PKGS = {
+    "busybox_1.21.0-1_i686.opk": "busybox-license, base, glibc-min",
+    "glibc-min_2.17-2_i686.opk": "glibc-license",
+    "glibc-lib_2.17-2_i686.opk": "glibc-license",
+    "glibc-license_2.17-2_noarch.opk": "",
+    "zlib-lib_1.2.8-1_i686.opk": "zlib-license",
+    "zlib-license_1.2.8-1_noarch.opk": "",
+    "dropbear_2013.58-2_i686.opk": "dropbear-license, zlib-lib",
+    "dropbear-license_2013.58-2_noarch.opk": "",
+}
+
+
+def _targz(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def opk(filename: str, depends: str) -> bytes:
+    """An opkg 0.1.8 package file: a gzip'd tar of debian-binary, control.tar.gz, data.tar.gz."""
+    name, version, arch = filename[:-4].split("_")
+    control = f"Package: {name}\nVersion: {version}\nArchitecture: {arch}\n"
+    if depends:
+        control += f"Depends: {depends}\n"
+    return _targz({"./debian-binary": b"2.0\n", "./control.tar.gz": _targz({"./control": control.encode()}),
+                   "./data.tar.gz": _targz({})})
+
+
+def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = True, pkgs=ALOOFIX_PKGS) -> Path:
+    """An ISO with Aloofix's layout: /boot/isolinux/{isolinux.bin,isolinux.cfg}, /boot/vmlinuz, iso_initrd.gz,
+    and /pkgs with package files but no Packages index."""
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, rock_ridge="1.09" if rock_ridge else None, vol_ident="ALOOFIX")
     def add_dir(iso_path, name):
@@ -35,6 +71,9 @@ def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = Tr
     add("/BOOT/ISOLINUX/ISOLINUX.CFG;1", "isolinux.cfg", cfg.encode())
     add("/BOOT/VMLINUZ.;1", "vmlinuz", b"kernel" * 100)
     add("/BOOT/ISO_INIT.GZ;1", "iso_initrd.gz", gzip.compress(newc([("init", 0o100755, b"#!/bin/sh\n")]), mtime=0))
+    add_dir("/PKGS", "pkgs")
+    for i, (filename, depends) in enumerate(sorted(pkgs.items())):
+        add(f"/PKGS/P{i}.OPK;1", filename, opk(filename, depends))
     iso.add_eltorito("/BOOT/ISOLINUX/ISOLINUX.BIN;1", bootcatfile="/BOOT/ISOLINUX.CAT;1", boot_load_size=4,
                      boot_info_table=True)
     iso.write(str(path))
@@ -53,9 +92,9 @@ def read(path: Path, rr_path: str) -> bytes:
     return out.getvalue()
 
 
-def do(src, dest, keys=(KEY,), check=False):
+def do(src, dest, keys=(KEY,), check=False, roots=("glibc-lib", "dropbear"), host_key_types=("rsa", "dss")):
     result, tmp = rm.remaster(str(src), str(dest), "cd", 10, True, 0, 115200, [], list(keys) if keys else None,
-                              ["dropbear"])
+                              list(roots), list(host_key_types))
     rm.finish(tmp, str(dest), check or not result["changed"])
     return result
 
@@ -87,8 +126,14 @@ def test_overlay_in_the_iso_is_the_unpackable_cpio(tmp_path):
     do(src, tmp_path / "auto.iso")
     entries = {name: data for name, _, data in read_newc(gzip.decompress(read(tmp_path / "auto.iso", "/bsovrlay.gz")))}
     assert entries["etc/buildstrap/authorized_keys"] == (KEY + "\n").encode()
-    assert entries["init"].startswith(b"#!/bin/sh") and b"exec /bin/busybox init" in entries["init"]
-    assert b"opkg install" in entries["etc/buildstrap/live-ssh"] and b"dropbear" in entries["etc/buildstrap/live-ssh"]
+    # Aloofix's live initrd has no /bin/sh before rcS: the overlay's scripts run under busybox itself.
+    assert entries["init"].startswith(b"#!/bin/busybox sh\n") and b"exec /bin/busybox init" in entries["init"]
+    live_ssh = entries["etc/buildstrap/live-ssh"].decode()
+    assert live_ssh.startswith("#!/bin/busybox sh\n")
+    closure = ("glibc-license_2.17-2_noarch.opk glibc-lib_2.17-2_i686.opk dropbear-license_2013.58-2_noarch.opk "
+               "zlib-license_1.2.8-1_noarch.opk zlib-lib_1.2.8-1_i686.opk dropbear_2013.58-2_i686.opk")
+    assert f"opkg install {closure} >>" in live_ssh, "the whole closure in one opkg call"
+    assert "for type in rsa dss; do" in live_ssh
     assert not [n for n in entries if n.startswith(("sbin", "bin", "usr"))], "never replace distro directories"
 
 
@@ -124,10 +169,38 @@ def test_dest_must_differ_from_src(tmp_path):
         do(src, src)
 
 
-@pytest.mark.parametrize("keys, field", [([], "authorized_keys"), (["not a key"], "authorized_keys[0]")])
-def test_bad_keys(keys, field):
+def test_ssh_closure_comes_from_the_packages_control_files(tmp_path):
+    src = aloofix_layout_iso(tmp_path / "aloofix.iso")
+    result = do(src, tmp_path / "auto.iso")
+    assert sorted(result["ssh_closure"]) == sorted(["zlib-license_1.2.8-1_noarch.opk", "zlib-lib_1.2.8-1_i686.opk",
+                                                    "glibc-license_2.17-2_noarch.opk", "glibc-lib_2.17-2_i686.opk",
+                                                    "dropbear-license_2013.58-2_noarch.opk",
+                                                    "dropbear_2013.58-2_i686.opk"])
+    order = result["ssh_closure"]
+    assert order.index("zlib-lib_1.2.8-1_i686.opk") < order.index("dropbear_2013.58-2_i686.opk")
+    assert order.index("zlib-license_1.2.8-1_noarch.opk") < order.index("zlib-lib_1.2.8-1_i686.opk")
+
+
+@pytest.mark.parametrize("pkgs, roots, hint", [
+    ({k: v for k, v in ALOOFIX_PKGS.items() if not k.startswith("zlib-license")}, ["dropbear"],
+     "'zlib-lib' depends on 'zlib-license', which is not a package file"),
+    (ALOOFIX_PKGS, ["openssh"], "'openssh' is not a package file"),
+    ({}, ["dropbear"], "known: none"),
+])
+def test_a_closure_that_cannot_be_met_is_refused_before_writing(tmp_path, pkgs, roots, hint):
+    src = aloofix_layout_iso(tmp_path / "aloofix.iso", pkgs=pkgs)
+    with pytest.raises(SpecError, match=r"^ssh_packages: ") as err:
+        do(src, tmp_path / "auto.iso", roots=roots)
+    assert hint in str(err.value)
+    assert not (tmp_path / "auto.iso").exists()
+
+
+@pytest.mark.parametrize("keys, types, field", [([], None, "authorized_keys"),
+                                                (["not a key"], None, "authorized_keys[0]"),
+                                                ([KEY], ["ed448"], "host_key_types[0]")])
+def test_bad_keys(keys, types, field):
     with pytest.raises(SpecError) as err:
-        overlay_entries(keys, ["dropbear"])
+        overlay_entries(keys, ["dropbear_1_i686.opk"], types)
     assert err.value.field == field
 
 

@@ -40,6 +40,14 @@ options:
     description: Also search what the console printed before this task (the console log; local hypervisors).
     type: bool
     default: true
+  ssh_profile:
+    description:
+      - The SSH algorithm profile the guest's server needs. C(modern) offers only current algorithms;
+        C(dropbear-2013) speaks dropbear 2013.58's (SHA-1 Diffie-Hellman, C(ssh-rsa)/C(ssh-dss) host keys, an RSA
+        user key). A recipe chooses it with C(ssh.legacy); host keys stay pinned under every profile.
+    type: str
+    default: modern
+    choices: [modern, dropbear-2013]
 """
 
 EXAMPLES = r"""
@@ -68,6 +76,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.runner import run
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args import domain_argument_spec
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.guest import wait_reachable
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import PROFILES
 
 
 def main() -> None:
@@ -79,6 +88,7 @@ def main() -> None:
         "port": {"type": "int"},
         "login_prompt": {"type": "str"},
         "console_history": {"type": "bool", "default": True},
+        "ssh_profile": {"type": "str", "default": "modern", "choices": list(PROFILES)},
     }, supports_check_mode=True)
     run(module, lambda params, _check: wait_reachable(params))
 

@@ -60,10 +60,21 @@ options:
     type: list
     elements: str
   ssh_packages:
-    description: Packages from the CD's /pkgs that the overlay installs with opkg to get dropbear.
+    description:
+      - The packages from the CD's C(/pkgs) that the overlay installs to get an SSH server (e.g. Aloofix's
+        C([glibc-lib, dropbear])). Their dependencies (C(-license) and C(-lib) packages) are resolved from the
+        package files' own control files, since the CD keeps no C(Packages) index, and the whole closure is
+        installed in one opkg call. A name or dependency missing from the CD fails before anything is written.
     type: list
     elements: str
     default: [dropbear]
+  ssh_profile:
+    description:
+      - The SSH algorithm profile of the guest's server, which decides the host key types the overlay makes
+        (C(modern) ed25519 and RSA; C(dropbear-2013) RSA and DSS, all that dropbear 2013.58 has).
+    type: str
+    default: modern
+    choices: [modern, dropbear-2013]
 notes:
   - Supports check mode (the ISO is built in a temporary file to compute whether it would change).
 seealso:
@@ -107,6 +118,13 @@ overlay:
   description: Path of the initrd overlay inside the ISO, if one was added.
   returned: success
   type: str
+ssh_closure:
+  description: The package files the overlay installs in one opkg call (dependencies first), resolved from the
+    packages' own control files on the CD.
+  returned: success
+  type: list
+  elements: str
+  sample: [glibc-license_2.17-2_noarch.opk, glibc-lib_2.17-2_i686.opk, dropbear_2013.58-2_i686.opk]
 """
 
 import time
@@ -115,6 +133,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import remaster as iso
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import PROFILES, profile
 
 
 def run_module() -> None:
@@ -129,6 +148,7 @@ def run_module() -> None:
         "kernel_args": {"type": "list", "elements": "str", "default": []},
         "authorized_keys": {"type": "list", "elements": "str", "no_log": False},
         "ssh_packages": {"type": "list", "elements": "str", "default": ["dropbear"]},
+        "ssh_profile": {"type": "str", "default": "modern", "choices": list(PROFILES)},
     }, supports_check_mode=True)
     if not iso.HAS_PYCDLIB:
         module.fail_json(msg=missing_required_lib("pycdlib"))
@@ -144,7 +164,7 @@ def run_module() -> None:
         result, tmp = iso.remaster(params["src"], params["dest"], params["default_entry"],
                                    int(round(params["timeout"] * 10)), params["serial"], params["serial_port"],
                                    params["baud"], params["kernel_args"], params["authorized_keys"],
-                                   params["ssh_packages"])
+                                   params["ssh_packages"], profile(params["ssh_profile"])["host_key_types"])
         iso.finish(tmp, params["dest"], module.check_mode or not result["changed"])
         result["seconds"] = round(time.monotonic() - started, 3)
     except BuildstrapError as exc:

@@ -10,8 +10,11 @@ module: ssh_keypair
 short_description: The controller's SSH key pair for reaching guests
 version_added: 0.1.0
 description:
-  - Creates an unencrypted ed25519 key pair once (private key mode 0600, public key next to it as C(.pub)),
+  - Creates an unencrypted key pair once (private key mode 0600, public key next to it as C(.pub)),
     and afterwards only reads it. The public key goes into remastered ISOs and installed disks.
+  - C(ed25519) for guests with current SSH servers; C(rsa) (3072 bits) for guests whose server predates ed25519,
+    such as Aloofix's dropbear 2013.58 (a recipe's C(ssh.legacy) profile names the type).
+  - An existing key of another type is refused, not replaced.
 author: Buildstrap developers
 options:
   path:
@@ -22,6 +25,11 @@ options:
     description: Comment of the public key.
     type: str
     default: buildstrap
+  type:
+    description: Key type.
+    type: str
+    default: ed25519
+    choices: [ed25519, rsa]
 notes:
   - Supports check mode.
 """
@@ -52,12 +60,15 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.keypair imp
 
 def main() -> None:
     module = AnsibleModule(argument_spec={"path": {"type": "path", "required": True},
-                                          "comment": {"type": "str", "default": "buildstrap"}},
+                                          "comment": {"type": "str", "default": "buildstrap"},
+                                          "type": {"type": "str", "default": "ed25519",
+                                                   "choices": ["ed25519", "rsa"]}},
                            supports_check_mode=True)
     if not HAS_CRYPTOGRAPHY:
         module.fail_json(msg=missing_required_lib("cryptography"))
     try:
-        result = ensure_keypair(module.params["path"], module.params["comment"], module.check_mode)
+        result = ensure_keypair(module.params["path"], module.params["comment"], module.check_mode,
+                                key_type=module.params["type"])
     except BuildstrapError as exc:
         module.fail_json(**exc.to_result())
     module.exit_json(**result)

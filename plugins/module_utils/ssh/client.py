@@ -12,6 +12,8 @@ import time
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, WaitTimeout
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.expect import ExpectSession
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import fingerprint, host_pattern
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import LEGACY_PROFILES
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import profile as ssh_profile
 
 try:
     import paramiko
@@ -29,14 +31,18 @@ class SshError(BuildstrapError):
     """The connection could not be made or broke."""
 
 
-def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, timeout: float = 30):
-    """An SSHClient that trusts only the keys pinned for host:port in ``known_hosts``."""
+def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, timeout: float = 30,
+            profile: str | None = None):
+    """An SSHClient that trusts only the keys pinned for host:port in ``known_hosts``, speaking the algorithms of
+    the SSH ``profile`` (profiles.py: modern unless a recipe names a legacy one)."""
+    chosen = ssh_profile(profile, "ssh_profile")
     client = paramiko.SSHClient()
     client.load_host_keys(known_hosts)
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     try:
         client.connect(host, port=port, username=user, key_filename=key_file, timeout=timeout,
-                       banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False)
+                       banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False,
+                       disabled_algorithms=chosen["paramiko_disabled"])
     except paramiko.BadHostKeyException as exc:
         client.close()
         offered = f"{exc.key.get_name()} {exc.key.get_base64()}"
@@ -49,6 +55,10 @@ def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, ti
         if "not found in known_hosts" in str(exc):
             raise HostKeyError(f"{host_pattern(host, port)} has no pinned host key in {known_hosts}; learn it "
                                "from the guest first (guest_hostkey)") from None
+        if "Incompatible" in str(exc) or "no acceptable" in str(exc):
+            raise SshError(f"ssh to {user}@{host_pattern(host, port)} under the {chosen['name']!r} SSH profile: "
+                           f"{exc}. A guest with an old SSH server needs its recipe to name a legacy profile "
+                           f"(ssh.legacy: one of {', '.join(LEGACY_PROFILES)})") from None
         raise SshError(f"ssh to {user}@{host_pattern(host, port)}: {exc}") from None
     except (OSError, socket.timeout) as exc:
         client.close()

@@ -112,7 +112,8 @@ def wait_reachable(params: dict) -> dict:
         attempts += 1
         try:
             client = ssh.connect(LOOPBACK, port, params.get("user") or "root", params["private_key"],
-                                 params["known_hosts"], timeout=min(30, max(1, deadline - time.monotonic())))
+                                 params["known_hosts"], timeout=min(30, max(1, deadline - time.monotonic())),
+                                 profile=params.get("ssh_profile"))
         except ssh.HostKeyError:
             raise
         except ssh.SshError as exc:
@@ -121,7 +122,7 @@ def wait_reachable(params: dict) -> dict:
             continue
         try:
             connected = time.monotonic()
-            rc, out, _ = ssh.run(client, "uname -n", timeout=30)
+            rc, out, _ = ssh.run(client, "/bin/uname -n", timeout=30)
             timings["first_command"] = round(time.monotonic() - start, 2)
             timings["command_latency"] = round(time.monotonic() - connected, 3)
         finally:

@@ -12,14 +12,31 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts
 
 try:
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
     HAS_CRYPTOGRAPHY = True
 except ImportError:
     HAS_CRYPTOGRAPHY = False
 
 
-def ensure_keypair(path: str, comment: str, check_mode: bool = False) -> dict:
-    """An ed25519 key at ``path`` (0600) and ``path``.pub; made once, then only read."""
+KEY_TYPES = ("ed25519", "rsa")
+RSA_BITS = 3072
+
+
+def _generate(key_type: str):
+    if key_type == "rsa":
+        return rsa.generate_private_key(public_exponent=65537, key_size=RSA_BITS)
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+def _type_of(key) -> str:
+    return "rsa" if isinstance(key, rsa.RSAPrivateKey) else "ed25519" if isinstance(key, ed25519.Ed25519PrivateKey) \
+        else type(key).__name__
+
+
+def ensure_keypair(path: str, comment: str, check_mode: bool = False, key_type: str = "ed25519") -> dict:
+    """A ``key_type`` key at ``path`` (0600) and ``path``.pub; made once, then only read."""
+    if key_type not in KEY_TYPES:
+        raise SpecError("type", f"{key_type!r} is not a key type; use one of {', '.join(KEY_TYPES)}")
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory) and not check_mode:
         os.makedirs(directory, mode=0o700, exist_ok=True)
@@ -30,9 +47,12 @@ def ensure_keypair(path: str, comment: str, check_mode: bool = False) -> dict:
             except ValueError:
                 raise SpecError("path", f"{path} exists but is not an unencrypted OpenSSH private key; "
                                         "remove it or choose another path") from None
+        if _type_of(key) != key_type:
+            raise SpecError("type", f"{path} holds a {_type_of(key)} key, not {key_type}; choose another path "
+                                    f"(e.g. id_{key_type}) instead of replacing a key guests may trust")
         changed = False
     else:
-        key = ed25519.Ed25519PrivateKey.generate()
+        key = _generate(key_type)
         changed = True
         if not check_mode:
             pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.OpenSSH,

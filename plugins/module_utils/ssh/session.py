@@ -30,6 +30,7 @@ def connection_params(task_vars: dict, template) -> dict:
         "key_file": template(task_vars.get("ansible_ssh_private_key_file", "")),
         "known_hosts": template(task_vars.get("buildstrap_known_hosts", "")),
         "accel": template(task_vars.get("buildstrap_accel", "tcg")),
+        "profile": template(task_vars.get("buildstrap_ssh_profile", "modern")),
     }
     for field, var in (("key_file", "ansible_ssh_private_key_file"), ("known_hosts", "buildstrap_known_hosts")):
         if not params[field] or not os.path.isfile(params[field]):
@@ -41,7 +42,7 @@ def connection_params(task_vars: dict, template) -> dict:
 def connect_guest(params: dict):
     """A paramiko client to the guest described by connection_params(), trusting only its pinned keys."""
     return ssh.connect(params["host"], params["port"], params["user"], params["key_file"], params["known_hosts"],
-                       timeout=scaled(15, params["accel"]))
+                       timeout=scaled(15, params["accel"]), profile=params.get("profile"))
 
 
 def wrap(command: str, user: str | None, chdir: str | None) -> str:

@@ -10,6 +10,8 @@ import shlex
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.client import explicit_path
+
 ARGS = {
     "cmd": {"type": "raw", "required": True},
     "chdir": {"type": "str"},
@@ -23,11 +25,12 @@ ARGS = {
 
 
 def build_command(cmd, chdir: str | None = None) -> str:
-    """A shell command line from an argv list (each word quoted) or a string (used as written)."""
+    """A shell command line from an argv list (each word quoted) or a string (used as written), with the guest
+    PATH stated: Aloofix's dropbear gives root only /usr/bin:/bin."""
     line = " ".join(shlex.quote(str(word)) for word in cmd) if isinstance(cmd, list) else str(cmd)
     if chdir:
         line = f"cd {shlex.quote(chdir)} && {line}"
-    return line
+    return explicit_path(line)
 
 
 class ActionModule(ActionBase):
@@ -35,7 +38,7 @@ class ActionModule(ActionBase):
     _requires_connection = True
 
     def _test(self, flag: str, path: str) -> bool:
-        res = self._low_level_execute_command(f"test {flag} {shlex.quote(path)}", sudoable=False)
+        res = self._low_level_execute_command(explicit_path(f"test {flag} {shlex.quote(path)}"), sudoable=False)
         return res["rc"] == 0
 
     def run(self, tmp=None, task_vars=None):

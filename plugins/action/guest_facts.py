@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.client import explicit_path
+
 # One round trip; each section is tagged so the parser does not depend on the output of the others.
 PROBE = (
     "echo '@@hostname'; (hostname || uname -n) 2>/dev/null; "
@@ -52,7 +54,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.validate_argument_spec(argument_spec={})
-        res = self._low_level_execute_command(PROBE, sudoable=False)
+        res = self._low_level_execute_command(explicit_path(PROBE), sudoable=False)
         if res["rc"] != 0 or "@@end" not in res.get("stdout", ""):
             result.update(failed=True, msg=f"gathering guest facts failed (rc {res['rc']}): {res.get('stderr', '')}")
             return result

@@ -16,6 +16,10 @@ import time
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import WaitTimeout
 
+# Busybox's bb_ask (passwd, su) flushes pending terminal input around printing its prompt (tcflush TCIFLUSH):
+# an answer typed ahead, or sent the instant the prompt shows, can be thrown away and the program then waits
+# forever. Answers go out only once the prompt has appeared AND the output has been quiet this long.
+ANSWER_QUIET = 0.5
 _ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>78c]|\x0f|\x0e")
 MASK = "********"
 
@@ -38,6 +42,7 @@ class ExpectSession:
         self._raw_tail = ""  # received but not yet cleaned: a possibly incomplete escape sequence or \r
         self._cursor = 0  # expect() searches self._text from here
         self._closed = False
+        self._last_output = time.monotonic()
         self._pending_line = ""
         self._transcript = open(transcript, "a", encoding="utf-8") if transcript else None
 
@@ -55,6 +60,7 @@ class ExpectSession:
             self._raw_tail = raw[hold:]
             chunk = clean_text(raw[:hold])
             self._text += chunk
+            self._last_output = time.monotonic()
             self._cond.notify_all()
         if self._transcript and chunk:
             self._pending_line += chunk
@@ -149,6 +155,24 @@ class ExpectSession:
 
     def sendline(self, line: str = "", pace: float = 0.0, secret: bool = False) -> None:
         self.send(line + "\r", pace=pace, secret=secret)
+
+    def wait_quiet(self, quiet: float = ANSWER_QUIET, limit: float = 10.0) -> float:
+        """Wait until nothing has arrived for ``quiet`` seconds (at most ``limit``); the seconds waited."""
+        start = time.monotonic()
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                idle = now - self._last_output
+                if idle >= quiet or now - start >= limit:
+                    break
+                self._cond.wait(min(quiet - idle, limit - (now - start)))
+        return time.monotonic() - start
+
+    def answer(self, line: str, secret: bool = False, quiet: float = ANSWER_QUIET) -> None:
+        """Answer a prompt that expect() just matched: after a quiet period, so a flush-after-prompt program
+        (busybox passwd/su) cannot discard it."""
+        self.wait_quiet(quiet)
+        self.sendline(line, secret=secret)
 
     def close(self) -> None:
         if self._transcript:

@@ -23,6 +23,15 @@ except ImportError:
     HAS_PARAMIKO = False
 
 
+# Aloofix's dropbear gives root PATH=/usr/bin:/bin: every guest command states its PATH (or absolute paths).
+GUEST_PATH = "/sbin:/usr/sbin:/bin:/usr/bin"
+
+
+def explicit_path(line: str) -> str:
+    """``line`` with the guest PATH set first, so sbin tools are found under any SSH server's default PATH."""
+    return f"PATH={GUEST_PATH}; export PATH; {line}"
+
+
 class HostKeyError(BuildstrapError):
     """The guest offered a host key that is not the pinned one."""
 
@@ -71,7 +80,7 @@ def run(client, command: str, timeout: float, stdin: bytes | None = None) -> tup
     try:
         chan = client.get_transport().open_session(timeout=timeout)
         chan.settimeout(timeout)
-        chan.exec_command(command)
+        chan.exec_command(explicit_path(command))
         if stdin is not None:
             chan.sendall(stdin)
         chan.shutdown_write()

@@ -50,7 +50,7 @@ def wrap(command: str, user: str | None, chdir: str | None) -> str:
     line = f"cd {shlex.quote(chdir)} && {command}" if chdir else command
     if user and user != "root":
         line = f"su - {shlex.quote(user)} -c {shlex.quote(line)}"
-    return "PATH=/sbin:/usr/sbin:/bin:/usr/bin; export PATH; " + line
+    return ssh.explicit_path(line)
 
 
 def compile_dialogue(prompts: list[dict], secrets: dict, success: str | None, failure: list[str],
@@ -91,8 +91,8 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
                 answered += 1
                 if answered > 20:
                     raise SessionFailed(f"{name}: the command keeps prompting ({match.group(0)!r}); giving up")
-                session.sendline(str(secrets[data["secret"]]) if data.get("secret") else data["answer"],
-                                 secret=bool(data.get("secret")))
+                session.answer(str(secrets[data["secret"]]) if data.get("secret") else data["answer"],
+                               secret=bool(data.get("secret")))
             elif kind == "failure":
                 failures.append(session.mask(match.group(0)))
             elif kind == "success":
@@ -122,7 +122,7 @@ def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:
 
 
 def remote_sha256(client, path: str, timeout: float) -> str:
-    rc, out, err = ssh.run(client, f"sha256sum {shlex.quote(path)}", timeout=timeout)
+    rc, out, err = ssh.run(client, f"/usr/bin/sha256sum {shlex.quote(path)}", timeout=timeout)
     if rc != 0 or not out.split():
         raise SessionFailed(f"{path} cannot be read on the guest: {err.strip() or out.strip()}")
     return out.split()[0]
@@ -140,7 +140,7 @@ def fetch_file(client, src: str, dest: str, timeout: float, remote: str | None =
     try:
         chan = client.get_transport().open_session(timeout=timeout)
         chan.settimeout(timeout)
-        chan.exec_command(f"cat {shlex.quote(src)}")
+        chan.exec_command(f"/bin/cat {shlex.quote(src)}")
         with open(part, "wb") as handle:
             while True:
                 data = chan.recv(1 << 16)

@@ -10,8 +10,10 @@ import hashlib
 import os
 import re
 import shlex
+import tarfile
 import time
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
@@ -161,3 +163,91 @@ def fetch_file(client, src: str, dest: str, timeout: float, remote: str | None =
                             f"guest's {remote} (exit {status})")
     os.replace(part, dest)
     return {"sha256": remote, "size": size, "seconds": round(time.monotonic() - started, 2)}
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9+@%=,._-]+$")
+
+
+def local_tree(src: str) -> dict[str, str]:
+    """{relative path: sha256} of every regular file under ``src`` (the controller's side of a push)."""
+    if not os.path.isdir(src):
+        raise SpecError("src", f"{src} is not a directory on the controller")
+    files = {}
+    for root, dirs, names in os.walk(src):
+        dirs.sort()
+        for name in sorted(names):
+            path = os.path.join(root, name)
+            rel = os.path.relpath(path, src)
+            if not os.path.isfile(path) or os.path.islink(path):
+                continue
+            if not all(_SAFE_NAME.match(part) for part in rel.split(os.sep)):
+                raise SpecError("src", f"{path}: only plain file names can be pushed to a guest")
+            files[rel] = file_sha256(path)
+    return files
+
+
+def remote_tree(client, dest: str, timeout: float) -> dict[str, str]:
+    """{relative path: sha256} of the files already under ``dest`` on the guest (empty when it is missing)."""
+    rc, out, err = ssh.run(client, f"cd {shlex.quote(dest)} 2>/dev/null || exit 0; "
+                                   "/usr/bin/find . -type f | /usr/bin/xargs -r /usr/bin/sha256sum", timeout=timeout)
+    if rc != 0:
+        raise SessionFailed(f"listing {dest} on the guest failed (rc {rc}): {err.strip()}")
+    files = {}
+    for line in out.splitlines():
+        digest, _, rel = line.partition("  ")
+        if rel:
+            files[os.path.normpath(rel)] = digest
+    return files
+
+
+def push_tree(client, src: str, dest: str, files: dict[str, str], owner: str | None, timeout: float) -> dict:
+    """Stream ``files`` (relative paths under ``src``) into ``dest`` on the guest as one tar over the verified SSH
+    channel, then have the guest check every file's sha256 and give the tree to ``owner``."""
+    started = time.monotonic()
+    sent = 0
+    extract = (f"/bin/mkdir -p {shlex.quote(dest)} && cd {shlex.quote(dest)} && /bin/tar -xf -")
+    try:
+        chan = client.get_transport().open_session(timeout=timeout)
+        chan.settimeout(timeout)
+        chan.exec_command(ssh.explicit_path(extract))
+        stream = chan.makefile("wb")
+        with tarfile.open(fileobj=stream, mode="w|", format=tarfile.USTAR_FORMAT) as archive:
+            dirs = sorted({os.path.dirname(rel) for rel in files} - {""})
+            for rel in sorted({"/".join(d.split("/")[:i + 1]) for d in dirs for i in range(d.count("/") + 1)}):
+                info = tarfile.TarInfo(rel)
+                info.type, info.mode, info.mtime = tarfile.DIRTYPE, 0o755, int(time.time())
+                archive.addfile(info)
+            for rel in sorted(files):
+                info = archive.gettarinfo(os.path.join(src, rel), arcname=rel)
+                info.uid = info.gid = 0
+                info.uname = info.gname = "root"
+                with open(os.path.join(src, rel), "rb") as handle:
+                    archive.addfile(info, handle)
+                sent += info.size
+        stream.flush()
+        chan.shutdown_write()
+        err = b""
+        while not chan.exit_status_ready() or chan.recv_stderr_ready():
+            if chan.recv_stderr_ready():
+                err += chan.recv_stderr(65536)
+            else:
+                time.sleep(0.02)
+        status = chan.recv_exit_status()
+        chan.close()
+    except (OSError, ssh.paramiko.SSHException) as exc:
+        raise SessionFailed(f"pushing {src} to {dest} on the guest: {exc}") from None
+    if status != 0:
+        raise SessionFailed(f"pushing {src} to {dest}: the guest's tar exited with {status}: "
+                            f"{err.decode('utf-8', 'replace').strip()}")
+    sums = "".join(f"{digest}  {rel}\n" for rel, digest in sorted(files.items()))
+    rc, out, err = ssh.run(client, f"cd {shlex.quote(dest)} && /usr/bin/sha256sum -c", timeout=timeout,
+                           stdin=sums.encode())
+    if rc != 0:
+        bad = [ln for ln in (out + err).splitlines() if "FAILED" in ln or "No such" in ln]
+        raise SessionFailed(f"pushed files differ on the guest (sha256): {'; '.join(bad[:5]) or err.strip()}")
+    if owner:
+        rc, _, err = ssh.run(client, f"/bin/chown -R {shlex.quote(owner)} {shlex.quote(dest)}", timeout=timeout)
+        if rc != 0:
+            raise SessionFailed(f"giving {dest} to {owner} failed: {err.strip()}")
+    seconds = time.monotonic() - started
+    return {"bytes": sent, "seconds": round(seconds, 2), "mb_per_s": round(sent / 1e6 / max(seconds, 1e-3), 2)}

@@ -38,6 +38,9 @@ import os
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
+
 
 class InventoryModule(BaseInventoryPlugin):
     NAME = "aloofix.buildstrap.instances"
@@ -57,8 +60,9 @@ class InventoryModule(BaseInventoryPlugin):
                 with open(state_file, encoding="utf-8") as handle:
                     instance = json.load(handle)
                 name = instance["name"]
+                profile = profiles.profile(instance.get("ssh_profile"), "ssh_profile")["name"]
                 group = "buildstrap_" + instance["recipe"].replace("-", "_").replace(".", "_")
-            except (OSError, ValueError, KeyError) as exc:
+            except (OSError, ValueError, KeyError, SpecError) as exc:
                 raise AnsibleParserError(f"{state_file}: not a Buildstrap instance file ({exc})") from None
             self.inventory.add_host(name, group="buildstrap_native_instances")
             self.inventory.add_group(group)
@@ -69,13 +73,15 @@ class InventoryModule(BaseInventoryPlugin):
                 "ansible_user": instance.get("ansible_user", "root"),
                 "ansible_connection": "ssh",
                 "ansible_ssh_private_key_file": instance["ansible_ssh_private_key_file"],
-                "ansible_ssh_common_args": f"-o UserKnownHostsFile={instance['known_hosts']} "
-                                           "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes",
+                "ansible_ssh_common_args": (f"-o UserKnownHostsFile={instance['known_hosts']} "
+                                           "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes "
+                                           + profiles.openssh_args(profile)).strip(),
                 "ansible_python_interpreter": "/nonexistent/guests-have-no-python",
                 "buildstrap_known_hosts": instance["known_hosts"],
                 "buildstrap_accel": instance.get("accel", "tcg"),
                 "buildstrap_recipe": instance["recipe"],
                 "buildstrap_instance_hostname": instance.get("hostname"),
                 "buildstrap_uri": instance.get("uri", "qemu:///system"),
+                "buildstrap_ssh_profile": profile,
             }.items():
                 self.inventory.set_variable(name, key, value)

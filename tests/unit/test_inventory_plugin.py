@@ -16,7 +16,7 @@ def test_instances_relative_to_the_config_file(tmp_path):
     (state / "instance.json").write_text(json.dumps({
         "name": "aloofix-buildstrap", "recipe": "aloofix-0.9", "hostname": "host525400aabbcc",
         "ansible_host": "127.0.0.1", "ansible_port": 22333, "ansible_ssh_private_key_file": str(state / "id"),
-        "known_hosts": str(state / "known_hosts"), "accel": "tcg"}))
+        "known_hosts": str(state / "known_hosts"), "accel": "tcg", "ssh_profile": "dropbear-2013"}))
     (tmp_path / "inv").mkdir()
     config = tmp_path / "inv" / "instances.buildstrap.yml"
     config.write_text("plugin: aloofix.buildstrap.instances\nimages_dir: ../images\n")
@@ -31,6 +31,21 @@ def test_instances_relative_to_the_config_file(tmp_path):
                 for k, v in listed["_meta"]["hostvars"]["aloofix-buildstrap"].items()}
     assert hostvars["ansible_port"] == 22333 and "StrictHostKeyChecking=yes" in hostvars["ansible_ssh_common_args"]
     assert f"UserKnownHostsFile={state / 'known_hosts'}" in hostvars["ansible_ssh_common_args"]
+    # Aloofix's dropbear 2013.58: OpenSSH gets the legacy algorithms for this host only; pins stay checked.
+    assert "KexAlgorithms=+diffie-hellman-group14-sha1" in hostvars["ansible_ssh_common_args"]
+    assert hostvars["buildstrap_ssh_profile"] == "dropbear-2013"
+
+
+def test_an_unknown_ssh_profile_is_a_clear_error(tmp_path):
+    state = tmp_path / "images" / "x" / "state"
+    state.mkdir(parents=True)
+    (state / "instance.json").write_text(json.dumps({"name": "x", "recipe": "x", "ssh_profile": "telnet"}))
+    config = tmp_path / "instances.buildstrap.yml"
+    config.write_text("plugin: aloofix.buildstrap.instances\nimages_dir: images\n")
+    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
+                          cwd=ROOT, env=dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1"),
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode != 0 and "ssh_profile: 'telnet' is not an SSH profile" in proc.stdout + proc.stderr
 
 
 def test_a_broken_instance_file_is_a_clear_error(tmp_path):

@@ -17,7 +17,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel impo
 ARGS = {
     "root_password": {"type": "str", "no_log": True},
     "force_fdisk": {"type": "bool", "default": False},
-    "hddev": {"type": "str"},
+    "hddev": {"type": "list", "elements": "str"},
     "fstype": {"type": "str"},
     "bootsize": {"type": "int"},
     "swapsize": {"type": "int"},
@@ -42,6 +42,7 @@ class ActionModule(ActionBase):
             self._templar.template(task_vars.get("buildstrap_run_dir", "logs")), "install2hd")
         try:
             i2h.validate(args)
+            argv = i2h.install_argv(args, args["command"])  # checks the command before anything connects
             conn = session.connection_params(task_vars, self._templar.template)
             keys = args["authorized_keys"]
             if keys is None:
@@ -51,7 +52,6 @@ class ActionModule(ActionBase):
             client = session.connect_guest(conn)
             try:
                 plan = i2h.preflight(client, args)
-                argv = i2h.install_argv(args, args["command"])
                 result.update(disk=plan["disk"], existing_partitions=plan["existing_partitions"], argv=argv)
                 if self._task.check_mode:
                     result.update(changed=True, msg=f"check mode: would run {' '.join(argv)}, wiping {plan['disk']}")

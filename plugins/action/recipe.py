@@ -12,6 +12,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import recipe as recipes
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
@@ -37,6 +38,19 @@ def _substitute(value, mapping: dict):
     if isinstance(value, dict):
         return {k: _substitute(v, mapping) for k, v in value.items()}
     return value
+
+
+def _native_tarballs(value, hosts: list, mapping: dict):
+    """The controller directory whose package sub-directories are pushed into the guest's build/tarballs before
+    the native rebuild: the recipe's, or by default the stage-1 tree's own cache when that tree is on this
+    machine (a remote build host's cache is not on the controller); None for none."""
+    local = hosts == ["localhost"]
+    if value is None:
+        return os.path.join(mapping["tree"], "build", "tarballs") if local else None
+    if "{tree}" in value and not local:
+        raise SpecError("native.tarballs", "{tree} is on the build host, not on the controller; use a directory "
+                                           "of the controller")
+    return os.path.abspath(_substitute(value, mapping))
 
 
 class ActionModule(ActionBase):
@@ -103,20 +117,21 @@ class ActionModule(ActionBase):
             if item not in recipe["stages"] and item != "all":
                 raise SpecError("buildstrap_force", f"{item!r} is not a stage; use one of "
                                                     f"{', '.join(recipe['stages'])} or all")
-        with api.connection(args["uri"]) as conn:
-            chosen = accel_mod.resolve(conn, args["accel"], recipe["vm"].get("arch", "x86_64"))
         mapping = {"checkout": args["home"], "tree": tree, "images": images,
                    "python": task_vars.get("ansible_playbook_python") or "python3"}
         stage1 = _substitute(recipe["stage1"], mapping)
         stage1.setdefault("cwd", tree)
+        native = dict(recipe["native"], tarballs=_native_tarballs(recipe["native"]["tarballs"], hosts, mapping))
+        with api.connection(args["uri"]) as conn:
+            chosen = accel_mod.resolve(conn, args["accel"], recipe["vm"].get("arch", "x86_64"))
+        state_dir = os.path.join(images, "state")
         return {
             "recipe": args["name"], "name": name, "version": recipe["distro"]["version"],
             "stages": recipe["stages"], "force": force, "build_host": build_host, "build_hosts": hosts,
             "images_dir": images, "manifest_dir": os.path.join(images, "manifests"),
-            "state_dir": os.path.join(images, "state"), "source_tree": tree, "source": recipe["source"],
+            "state_dir": state_dir, "source_tree": tree, "source": recipe["source"],
             "stage1": stage1, "vm": recipe["vm"], "iso": recipe["iso"], "install": recipe["install"],
-            "native": recipe["native"], "accel": chosen["accel"],
+            "native": native, "ssh": profiles.facts(recipe["ssh"]["legacy"], state_dir), "accel": chosen["accel"],
             "timeouts": recipes.baseline_timeouts(recipe, chosen["accel"]),
-            "timeouts_seconds": {k: v[chosen["accel"]] for k, v in recipe["timeouts"].items()},
             "vm_name": args.get("vm_name") or f"{args['name']}-buildstrap", "uri": args["uri"],
         }

@@ -33,8 +33,11 @@ options:
     type: bool
     default: false
   hddev:
-    description: Disk to install to (C(--hddev)); needed when the guest has several disks.
-    type: str
+    description:
+      - Disks to install to (C(--hddev), given to install2hd as one space-separated list); needed when the
+        guest has several disks. The first one gets the boot partition.
+    type: list
+    elements: str
   fstype:
     description: Root filesystem type (C(--fstype)).
     type: str
@@ -65,7 +68,9 @@ options:
     description: Where the transcript and C(/tmp/<step>.out) files go; default C(buildstrap_run_dir)/install2hd.
     type: path
   command:
-    description: The installer's command name.
+    description:
+      - The installer's command, a name looked up in the live CD's C(/mnt/cdrom/bin) and the system
+        directories, or an absolute path. A recipe sets it as C(install.command).
     type: str
     default: install2hd
   timeout:

@@ -13,8 +13,15 @@ description:
   - Reads C(recipes/NAME.yml) from the checkout, validates it (every error names the field), checks it against
     the inventory (the build host must be a host or group of it) and the build host (the source tree must
     exist), resolves the accelerator, and sets the fact C(buildstrap) the stage playbooks read.
+  - Every recipe field is checked here, before any VM exists, as far as it can be without a guest - the VM's
+    hardware, the ISOLINUX label of I(iso.default_entry), the package names of I(iso.ssh_packages), the
+    install2hd options of I(install.options) (C(hddev) C(fstype) C(bootsize) C(swapsize) C(pkgsets)), the
+    regexes the guests' output is matched against (none may match an empty line), the SSH profile of
+    I(ssh.legacy) and the paths with their placeholders.
   - Timeouts come out as the KVM baseline that the modules scale, so that each accelerator gets the recipe's
-    own figure.
+    own figure. C(timeouts.stage1) is plain seconds, as stage 1 runs on the build host, not in a VM.
+  - Optional recipe keys come out with their defaults (C(vm.machine) C(pc), C(vm.vcpus) 1, C(install.command)
+    C(install2hd), C(install.force_fdisk_stage2) true, C(ssh.legacy) null).
 author: Buildstrap developers
 options:
   name:
@@ -63,7 +70,14 @@ EXAMPLES = r"""
 
 RETURN = r"""
 ansible_facts:
-  description: C(buildstrap), the checked recipe with resolved paths, stages, accelerator and timeouts.
+  description:
+    - C(buildstrap), the checked recipe with resolved paths, stages, accelerator and timeouts.
+    - C(buildstrap.ssh) is the recipe's SSH profile (C(ssh.legacy), modern when null) - C(profile), C(legacy),
+      C(key_type), C(key_file) (the controller's key under the state directory), C(host_key_types) and
+      C(openssh_args) (the C(-o) options Ansible's ssh connection needs for it).
+    - C(buildstrap.native.tarballs) is the absolute controller directory whose package sub-directories are
+      pushed into the guest's C(<native.tree>/build/tarballs) before the native rebuild, or null. When the
+      recipe leaves it null it is the stage-1 tree's C(build/tarballs) if the build host is localhost.
   returned: success
   type: dict
 """

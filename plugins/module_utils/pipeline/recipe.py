@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import TIMEOUT_SCALE
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import (
     ARCHES, CDROM_BUSES, DISK_BUSES, MACHINES, check_name, parse_size,
@@ -17,6 +18,8 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec impor
 # The pipeline's stages, in order. A recipe may leave out the ones after a stage it stops at.
 STAGES = ("stage1", "install1", "native", "install2")
 TIMEOUT_KEYS = ("boot", "install", "native", "stage1")
+# Placeholders of the paths the recipe action resolves on the controller (stage1.* also has {python}).
+PATH_PLACEHOLDERS = ("checkout", "tree", "images")
 SCHEMA = {
     "schema": int,
     "distro": {"name": str, "version": str},
@@ -28,11 +31,30 @@ SCHEMA = {
     "iso": {"default_entry": str, "ssh_packages": list},
     "install": {"command": str, "options": dict, "login_prompt": str, "force_fdisk_stage2": bool},
     "native": {"tree": str, "user": str, "command": str, "set_build_password": bool, "prompts": list,
-               "success": str, "failure": list, "progress": dict, "iso": str},
+               "success": str, "failure": list, "progress": dict, "iso": str, "tarballs": (str, type(None))},
+    "ssh": {"legacy": (str, type(None))},
     "timeouts": dict,
     "stages": list,
 }
 REQUIRED = ("schema", "distro", "source", "build_host", "stage1", "vm", "iso", "install", "native", "timeouts")
+# install2hd's options a recipe may set (install.options), as the install2hd action takes them; force_fdisk is
+# the pipeline's (install.force_fdisk_stage2), not an option.
+INSTALL_OPTIONS = ("hddev", "fstype", "bootsize", "swapsize", "pkgsets")
+# What the playbooks read of the optional keys.
+DEFAULTS = {
+    "vm": {"machine": "pc", "vcpus": 1, "cpu": None, "disk_bus": "virtio", "cdrom_bus": "ide"},
+    "install": {"command": "install2hd", "options": {}, "force_fdisk_stage2": True},
+    "native": {"set_build_password": False, "prompts": [], "success": None, "failure": [], "progress": None,
+               "tarballs": None},
+    "ssh": {"legacy": None},
+}
+# An ISOLINUX label as a person types it at the boot prompt: one word.
+_LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+_PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
+_USER_RE = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
+_COMMAND_RE = re.compile(r"^[A-Za-z0-9_./+-]+$")
+_DEVICE_RE = re.compile(r"^/dev/[a-z]+[a-z0-9]*$")
+_PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_]+)\}")
 
 
 def _type_name(kind) -> str:
@@ -64,8 +86,154 @@ def _seconds(value, field: str) -> float:
     return float(value)
 
 
+def _regex(pattern, field: str, groups: int = 0) -> None:
+    """A regex the guest's output is matched against: valid, and never matching an empty line (which would
+    fire on the first blank line the guest prints)."""
+    try:
+        compiled = re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise SpecError(field, f"is not a valid regular expression: {exc}") from None
+    if compiled.search(""):
+        raise SpecError(field, f"{pattern!r} matches an empty line; make it match only the text it waits for")
+    if compiled.groups < groups:
+        raise SpecError(field, f"{pattern!r} needs a group (...) for the item it reports")
+
+
+def _words(value, field: str, pattern: re.Pattern, what: str, example: str) -> None:
+    """A non-empty list of distinct words (package names, devices, package sets)."""
+    if not isinstance(value, list) or not value:
+        raise SpecError(field, f"{value!r} is not a list of {what}s; use e.g. [{example}]")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not pattern.match(item):
+            raise SpecError(f"{field}[{i}]", f"{item!r} is not a {what} such as {example}")
+        if item in value[:i]:
+            raise SpecError(f"{field}[{i}]", f"{item!r} is listed twice")
+
+
+def _check_vm(vm: dict) -> None:
+    for key in ("arch", "memory", "disk_size"):
+        if key not in vm:
+            raise SpecError(f"vm.{key}", "is required (the VM's arch, memory in MiB and disk_size)")
+    for key, choices in (("arch", ARCHES), ("machine", MACHINES), ("disk_bus", DISK_BUSES),
+                         ("cdrom_bus", CDROM_BUSES)):
+        if key in vm and vm[key] not in choices:
+            raise SpecError(f"vm.{key}", f"{vm[key]!r} is not valid; use one of {', '.join(choices)}")
+    if vm.get("cpu") is not None and not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", vm["cpu"]):
+        raise SpecError("vm.cpu", f"{vm['cpu']!r} is not a CPU model name such as kvm32; or null for the default")
+    if not 64 <= vm["memory"] <= 1024 * 1024:
+        raise SpecError("vm.memory", f"{vm['memory']} MiB is out of range; use at least 64 (and at most 1048576)")
+    if not 1 <= vm.get("vcpus", 1) <= 64:
+        raise SpecError("vm.vcpus", f"{vm['vcpus']} is out of range; use 1 to 64")
+    size = parse_size(vm["disk_size"], "vm.disk_size")
+    minimum = parse_size(vm.get("min_disk_size", vm["disk_size"]), "vm.min_disk_size")
+    if size < minimum:
+        raise SpecError("vm.disk_size", f"{vm['disk_size']} is smaller than the recipe's minimum "
+                                        f"{vm['min_disk_size']}; use at least that")
+
+
+def _check_iso(iso: dict) -> None:
+    entry = iso.get("default_entry")
+    if not entry:
+        raise SpecError("iso.default_entry", "is required: the ISOLINUX label of the live system, such as cd")
+    if not _LABEL_RE.match(entry):
+        raise SpecError("iso.default_entry", f"{entry!r} is not an ISOLINUX label; use one word of letters, "
+                                             "digits, '.', '_', '+' or '-', such as cd")
+    if "ssh_packages" in iso:
+        _words(iso["ssh_packages"], "iso.ssh_packages", _PACKAGE_RE, "package name", "dropbear")
+
+
+def _check_install(install: dict) -> None:
+    if not _COMMAND_RE.match(install.get("command", "install2hd")):
+        raise SpecError("install.command", f"{install['command']!r} is not a command; use the installer's name "
+                                           "or absolute path, such as install2hd")
+    options = install.get("options") or {}
+    for key, value in options.items():
+        field = f"install.options.{key}"
+        if key not in INSTALL_OPTIONS:
+            raise SpecError(field, f"is not an install2hd option; use {', '.join(INSTALL_OPTIONS)}")
+        if key == "hddev":
+            _words(value, field, _DEVICE_RE, "disk device", "/dev/vda")
+        elif key == "pkgsets":
+            _words(value, field, _PACKAGE_RE, "package set name", "base")
+        elif key == "fstype":
+            if not isinstance(value, str) or not re.match(r"^[a-z0-9]+$", value):
+                raise SpecError(field, f"{value!r} is not a filesystem type such as ext4")
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise SpecError(field, f"{value!r} is not a size in whole megabytes (1 or more)")
+    if "login_prompt" not in install:
+        raise SpecError("install.login_prompt", "is required: a regex of the installed system's login prompt")
+    _regex(install["login_prompt"], "install.login_prompt")
+
+
+def _check_native(native: dict) -> None:
+    for key in ("tree", "user", "command", "iso"):
+        if not native.get(key):
+            raise SpecError(f"native.{key}", "is required")
+    if not native["tree"].startswith("/"):
+        raise SpecError("native.tree", f"{native['tree']!r} must be an absolute path on the installed system")
+    if native["iso"].startswith("/") or ".." in native["iso"].split("/"):
+        raise SpecError("native.iso", f"{native['iso']!r} must be a path relative to native.tree")
+    if not _USER_RE.match(native["user"]):
+        raise SpecError("native.user", f"{native['user']!r} is not a user name")
+    for i, prompt in enumerate(native.get("prompts") or []):
+        if not (isinstance(prompt, dict) and "expect" in prompt and ("secret" in prompt or "answer" in prompt)):
+            raise SpecError(f"native.prompts[{i}]", "use {expect: REGEX, secret: root_password|build_password} "
+                                                    "or {expect: REGEX, answer: TEXT}")
+        if prompt.get("secret") not in (None, "root_password", "build_password"):
+            raise SpecError(f"native.prompts[{i}].secret", f"{prompt['secret']!r} is not valid; use root_password "
+                                                           "or build_password")
+        _regex(prompt["expect"], f"native.prompts[{i}].expect")
+    if native.get("success"):
+        _regex(native["success"], "native.success")
+    for i, pattern in enumerate(native.get("failure") or []):
+        _regex(pattern, f"native.failure[{i}]")
+    if native.get("progress"):
+        progress = native["progress"]
+        if "regex" not in progress:
+            raise SpecError("native.progress.regex", "is required: a regex whose group 1 names the current item")
+        _regex(progress["regex"], "native.progress.regex", groups=1)
+    if native.get("tarballs") is not None:
+        _controller_path(native["tarballs"], "native.tarballs")
+
+
+def _controller_path(value: str, field: str) -> None:
+    """An absolute path, or one that starts with a placeholder ({images}/..., {checkout}/...)."""
+    for name in _PLACEHOLDER_RE.findall(value):
+        if name not in PATH_PLACEHOLDERS:
+            raise SpecError(field, f"{{{name}}} is not a placeholder; use {{checkout}}, {{tree}} or {{images}}")
+    if not (value.startswith("/") or _PLACEHOLDER_RE.match(value)):
+        raise SpecError(field, f"{value!r} is relative; use an absolute path or start it with {{checkout}}, "
+                               "{tree} or {images}")
+
+
+def _check_timeouts(values: dict) -> dict:
+    timeouts = {}
+    for key, value in values.items():
+        field = f"timeouts.{key}"
+        if key not in TIMEOUT_KEYS:
+            raise SpecError(field, f"is not a timeout; use {', '.join(TIMEOUT_KEYS)}")
+        if isinstance(value, dict):
+            if key == "stage1":
+                # Stage 1 runs on the build host, not in a VM: the accelerator does not change how long it takes.
+                raise SpecError(field, "stage 1 runs on the build host, not in a VM; give plain seconds")
+            unknown = set(value) - set(TIMEOUT_SCALE)
+            if unknown or "kvm" not in value:
+                raise SpecError(field, "use seconds, or {kvm: seconds, tcg: seconds} (tcg defaults to 4 x kvm)")
+            kvm = _seconds(value["kvm"], f"{field}.kvm")
+            tcg = _seconds(value.get("tcg", kvm * TIMEOUT_SCALE["tcg"]), f"{field}.tcg")
+        else:
+            kvm = _seconds(value, field)
+            tcg = kvm * TIMEOUT_SCALE["tcg"]
+        timeouts[key] = {"kvm": kvm, "tcg": tcg}
+    for key in TIMEOUT_KEYS:
+        if key not in timeouts:
+            raise SpecError(f"timeouts.{key}", "is required (seconds under KVM, or {kvm: s, tcg: s})")
+    return timeouts
+
+
 def validate(data: dict) -> dict:
-    """Check a loaded recipe and return it with every timeout as {kvm: s, tcg: s}."""
+    """Check a loaded recipe and return it with its optional keys filled in and every timeout as
+    {kvm: s, tcg: s}."""
     _check_shape(data, SCHEMA, "")
     for key in REQUIRED:
         if key not in data:
@@ -80,79 +248,42 @@ def validate(data: dict) -> dict:
         raise SpecError("source.kind", f"{data['source'].get('kind')!r} is not valid; use embedded or path")
     if not data["source"].get("path"):
         raise SpecError("source.path", "is required: where the distro's source tree is on the build host")
+    tarballs = data["source"].get("tarballs")
+    if tarballs is not None and not tarballs.startswith("/"):
+        raise SpecError("source.tarballs", f"{tarballs!r} must be an absolute path on the build host (or null)")
     if not re.match(r"^[A-Za-z0-9_.-]+$", data["build_host"]):
         raise SpecError("build_host", f"{data['build_host']!r} is not an inventory host or group name")
-    vm = data["vm"]
-    for key, choices in (("arch", ARCHES), ("machine", MACHINES), ("disk_bus", DISK_BUSES),
-                         ("cdrom_bus", CDROM_BUSES)):
-        if key in vm and vm[key] not in choices:
-            raise SpecError(f"vm.{key}", f"{vm[key]!r} is not valid; use one of {', '.join(choices)}")
-    if vm.get("memory", 1) < 64:
-        raise SpecError("vm.memory", f"{vm['memory']} MiB is too little; use at least 64")
-    size = parse_size(vm.get("disk_size", "0"), "vm.disk_size")
-    minimum = parse_size(vm.get("min_disk_size", vm.get("disk_size")), "vm.min_disk_size")
-    if size < minimum:
-        raise SpecError("vm.disk_size", f"{vm['disk_size']} is smaller than the recipe's minimum "
-                                        f"{vm['min_disk_size']}; use at least that")
-    if not data["stage1"].get("command"):
+    stage1 = data["stage1"]
+    if not stage1.get("command"):
         raise SpecError("stage1.command", "is required: the argv that builds the first ISO in the source tree")
-    for i, fix in enumerate(data["stage1"].get("fixes") or []):
+    for i, word in enumerate(stage1["command"]):
+        if not isinstance(word, str):
+            raise SpecError(f"stage1.command[{i}]", f"{word!r} is not a string")
+    if not stage1.get("iso"):
+        raise SpecError("stage1.iso", "is required: where the stage-1 command leaves the ISO")
+    if not _USER_RE.match(stage1.get("user", "")):
+        raise SpecError("stage1.user", f"{stage1.get('user')!r} is not a user name; the command runs as that user")
+    for i, fix in enumerate(stage1.get("fixes") or []):
         if not (isinstance(fix, dict) and set(fix) == {"mkdir"} and isinstance(fix["mkdir"], str)
                 and not fix["mkdir"].startswith("/") and ".." not in fix["mkdir"].split("/")):
             raise SpecError(f"stage1.fixes[{i}]", "use {mkdir: relative/path/in/the/tree}")
-    for i, prompt in enumerate(data["native"].get("prompts") or []):
-        if not (isinstance(prompt, dict) and "expect" in prompt and ("secret" in prompt or "answer" in prompt)):
-            raise SpecError(f"native.prompts[{i}]", "use {expect: REGEX, secret: root_password|build_password} "
-                                                    "or {expect: REGEX, answer: TEXT}")
-        if prompt.get("secret") not in (None, "root_password", "build_password"):
-            raise SpecError(f"native.prompts[{i}].secret", f"{prompt['secret']!r} is not valid; use root_password "
-                                                           "or build_password")
-        _regex(prompt["expect"], f"native.prompts[{i}].expect")
-    for key in ("success",):
-        if data["native"].get(key):
-            _regex(data["native"][key], f"native.{key}")
-    for i, pattern in enumerate(data["native"].get("failure") or []):
-        _regex(pattern, f"native.failure[{i}]")
-    if data["native"].get("progress"):
-        progress = data["native"]["progress"]
-        if "regex" not in progress:
-            raise SpecError("native.progress.regex", "is required: a regex whose group 1 names the current item")
-        _regex(progress["regex"], "native.progress.regex")
-    _regex(data["install"].get("login_prompt", "login:"), "install.login_prompt")
+    _check_vm(data["vm"])
+    _check_iso(data["iso"])
+    _check_install(data["install"])
+    _check_native(data["native"])
+    profiles.profile((data.get("ssh") or {}).get("legacy"), "ssh.legacy")
     stages = data.get("stages") or list(STAGES)
     for i, stage in enumerate(stages):
         if stage not in STAGES:
             raise SpecError(f"stages[{i}]", f"{stage!r} is not a stage; use {', '.join(STAGES)}")
     if stages != [s for s in STAGES if s in stages] or stages[0] != "stage1":
         raise SpecError("stages", f"must start at stage1 and keep the order {', '.join(STAGES)}")
-    timeouts = {}
-    for key, value in data["timeouts"].items():
-        field = f"timeouts.{key}"
-        if key not in TIMEOUT_KEYS:
-            raise SpecError(field, f"is not a timeout; use {', '.join(TIMEOUT_KEYS)}")
-        if isinstance(value, dict):
-            unknown = set(value) - set(TIMEOUT_SCALE)
-            if unknown or "kvm" not in value:
-                raise SpecError(field, "use seconds, or {kvm: seconds, tcg: seconds} (tcg defaults to 4 x kvm)")
-            kvm = _seconds(value["kvm"], f"{field}.kvm")
-            tcg = _seconds(value.get("tcg", kvm * TIMEOUT_SCALE["tcg"]), f"{field}.tcg")
-        else:
-            kvm = _seconds(value, field)
-            tcg = kvm * TIMEOUT_SCALE["tcg"]
-        timeouts[key] = {"kvm": kvm, "tcg": tcg}
-    for key in TIMEOUT_KEYS:
-        if key not in timeouts:
-            raise SpecError(f"timeouts.{key}", "is required (seconds under KVM, or {kvm: s, tcg: s})")
-    return dict(data, timeouts=timeouts, stages=stages)
+    recipe = dict(data, timeouts=_check_timeouts(data["timeouts"]), stages=stages)
+    for section, defaults in DEFAULTS.items():
+        recipe[section] = dict(defaults, **(data.get(section) or {}))
+    return recipe
 
 
 def baseline_timeouts(recipe: dict, accel: str) -> dict:
     """The recipe's timeouts for ``accel``, expressed as the KVM baseline the modules scale back up."""
     return {key: round(value[accel] / TIMEOUT_SCALE[accel], 3) for key, value in recipe["timeouts"].items()}
-
-
-def _regex(pattern, field: str) -> None:
-    try:
-        re.compile(pattern)
-    except (re.error, TypeError) as exc:
-        raise SpecError(field, f"is not a valid regular expression: {exc}") from None

@@ -4,8 +4,8 @@
 """Driving Aloofix's (and minifix's) install2hd over SSH under a pty, and preparing the installed disk.
 
 install2hd prints each step as ``-> step`` with the step's output in /tmp/<step>.out, needs a real TTY, and
-asks for the root password LAST with busybox passwd's prompts. Busybox flushes input typed ahead of a prompt,
-so each answer is sent only after its prompt appeared.
+asks for the root password LAST with busybox passwd's prompts. Busybox flushes pending input around printing a
+prompt, so each answer is sent only after its prompt appeared and the line went quiet (ExpectSession.answer).
 """
 
 from __future__ import annotations
@@ -32,14 +32,26 @@ class InstallError(BuildstrapError):
     """install2hd failed on the guest."""
 
 
+def hddevs(value) -> list[str]:
+    """--hddev's devices as a list: install2hd takes one device or a space-separated list of them."""
+    if not value:
+        return []
+    return value.replace(",", " ").split() if isinstance(value, str) else [str(v) for v in value]
+
+
 def install_argv(opts: dict, command: str = "install2hd") -> list[str]:
-    """install2hd's options, mapped 1:1 from the action's arguments."""
+    """install2hd's options, mapped 1:1 from the action's arguments; ``command`` is the installer's name (or
+    path) on the guest."""
+    if not command or not re.match(r"^[A-Za-z0-9_./+-]+$", command):
+        raise SpecError("command", f"{command!r} is not a command; use the installer's name or path, e.g. install2hd")
     argv = [command]
     for key, flag in OPTION_FLAGS:
         value = opts.get(key)
         if value in (None, "", []):
             continue
-        if key == "pkgsets" and isinstance(value, list):
+        if key == "hddev":
+            value = " ".join(hddevs(value))  # one word: "--hddev=/dev/sda /dev/sdb"
+        elif key == "pkgsets" and isinstance(value, list):
             value = " ".join(value)
         argv.append(f"{flag}{value}")
     if opts.get("force_fdisk"):
@@ -52,8 +64,9 @@ def validate(opts: dict) -> None:
         raise SpecError("root_password", "is missing or empty; set it from a variable (e.g. an Ansible vault)")
     if any(c in str(opts["root_password"]) for c in "\r\n"):
         raise SpecError("root_password", "must be one line")
-    if opts.get("hddev") and not re.match(r"^/dev/[a-z]+[a-z0-9]*$", opts["hddev"]):
-        raise SpecError("hddev", f"{opts['hddev']!r} is not a disk device such as /dev/vda")
+    for device in hddevs(opts.get("hddev")):
+        if not re.match(r"^/dev/[a-z]+[a-z0-9]*$", device):
+            raise SpecError("hddev", f"{device!r} is not a disk device such as /dev/vda")
     for key in ("bootsize", "swapsize"):
         if opts.get(key) is not None and int(opts[key]) < 1:
             raise SpecError(key, f"{opts[key]} is out of range; use a whole number of megabytes >= 1")
@@ -63,7 +76,7 @@ def validate(opts: dict) -> None:
 
 def _disks(client) -> dict[str, list[str]]:
     """{disk: [partitions]} from /proc/partitions, without CD drives."""
-    _, out, _ = ssh.run(client, "cat /proc/partitions", timeout=30)
+    _, out, _ = ssh.run(client, "/bin/cat /proc/partitions", timeout=30)
     names = [ln.split()[3] for ln in out.splitlines()[1:] if len(ln.split()) == 4]
     disks = {n: [] for n in names if re.match(r"^(vd|sd|hd|ubd)[a-z]$", n)}
     for name in names:
@@ -76,11 +89,13 @@ def _disks(client) -> dict[str, list[str]]:
 def preflight(client, opts: dict) -> dict:
     """Which disk install2hd will take, and refuse a partitioned one unless force_fdisk (disk untouched)."""
     disks = _disks(client)
-    if opts.get("hddev"):
-        disk = opts["hddev"].rsplit("/", 1)[1]
-        if disk not in disks:
-            raise SpecError("hddev", f"{opts['hddev']} is not a disk of the guest; it has "
+    chosen = [d.rsplit("/", 1)[1] for d in hddevs(opts.get("hddev"))]
+    for name in chosen:
+        if name not in disks:
+            raise SpecError("hddev", f"/dev/{name} is not a disk of the guest; it has "
                                      f"{', '.join('/dev/' + d for d in disks) or 'none'}")
+    if chosen:
+        disk = chosen[0]  # install2hd boots from the first device's partition 1
     elif len(disks) == 1:
         disk = next(iter(disks))
     elif not disks:
@@ -89,10 +104,12 @@ def preflight(client, opts: dict) -> dict:
     else:
         raise SpecError("hddev", "the guest has several disks (" + ", ".join("/dev/" + d for d in disks)
                         + "); say which one install2hd may wipe")
-    if disks[disk] and not opts.get("force_fdisk"):
-        raise SpecError("force_fdisk", f"/dev/{disk} already has partitions ({', '.join(disks[disk])}); "
-                                       "install2hd refuses to repartition it. Set force_fdisk: true to wipe it")
-    return {"disk": f"/dev/{disk}", "existing_partitions": disks[disk]}
+    existing = [part for name in (chosen or [disk]) for part in disks[name]]
+    if existing and not opts.get("force_fdisk"):
+        raise SpecError("force_fdisk", f"{', '.join('/dev/' + d for d in (chosen or [disk]))} already has "
+                                       f"partitions ({', '.join(existing)}); install2hd refuses to repartition "
+                                       "it. Set force_fdisk: true to wipe it")
+    return {"disk": f"/dev/{disk}", "existing_partitions": existing}
 
 
 def run_install(client, opts: dict, name: str, log_dir: str, timeout: float, command: str = "install2hd") -> dict:
@@ -121,7 +138,7 @@ def run_install(client, opts: dict, name: str, log_dir: str, timeout: float, com
                 prompts += 1
                 if prompts > 6:
                     raise InstallError("install2hd keeps asking for the root password; giving up after 3 tries")
-                session.sendline(password, secret=True)
+                session.answer(password, secret=True)
             elif index == 3:
                 session.note("passwords did not match; install2hd asks again")
             elif index == 4:
@@ -143,12 +160,12 @@ def run_install(client, opts: dict, name: str, log_dir: str, timeout: float, com
 def fetch_step_logs(client, log_dir: str, steps: list[dict]) -> list[str]:
     """Copy /tmp/<step>.out (RAM on the live system, lost at reboot) into the run's log directory."""
     fetched = []
-    _, out, _ = ssh.run(client, "ls /tmp/*.out 2>/dev/null", timeout=30)
+    _, out, _ = ssh.run(client, "/bin/ls /tmp/*.out 2>/dev/null", timeout=30)
     names = {os.path.basename(p) for p in out.split()} | {f"{s['step']}.out" for s in steps}
     for name in sorted(names):
         if not re.match(r"^[A-Za-z0-9_.-]+\.out$", name):
             continue
-        rc, content, _ = ssh.run(client, f"cat /tmp/{name}", timeout=60)
+        rc, content, _ = ssh.run(client, f"/bin/cat /tmp/{name}", timeout=60)
         if rc == 0:
             path = os.path.join(log_dir, name)
             with open(path, "w", encoding="utf-8") as handle:
@@ -203,7 +220,7 @@ def prepare_disk(client, disk: str, authorized_keys: list[str], serial: bool) ->
     keys made now and read over this verified connection so they can be pinned before the reboot."""
     script = PREPARE.format(root=ROOT_MOUNT, disk=shlex.quote(disk), keys="\n".join(authorized_keys),
                             serial="yes" if serial else "no")
-    rc, out, err = ssh.run(client, "sh -s", timeout=600, stdin=script.encode())
+    rc, out, err = ssh.run(client, "/bin/sh -s", timeout=600, stdin=script.encode())
     if rc != 0:
         raise InstallError(f"preparing the installed disk failed (rc {rc}): {err.strip() or out.strip()}")
     hostname, keys, layout, in_layout = None, [], [], False

@@ -107,8 +107,9 @@ def test_pipeline_from_zero_cached_and_resumed(pipeline):
 
     # The native instance is left running, reachable with its pinned key, and written down for later playbooks.
     instance = json.loads((pipeline.images / "minifix" / "state" / "instance.json").read_text())
+    assert instance["ssh_profile"] == "dropbear-2013" and instance["ansible_ssh_private_key_file"].endswith("id_rsa")
     with ssh.connect("127.0.0.1", instance["ansible_port"], "root", instance["ansible_ssh_private_key_file"],
-                     instance["known_hosts"]) as client:
+                     instance["known_hosts"], profile=instance["ssh_profile"]) as client:
         _, hostname, _ = ssh.run(client, "hostname", timeout=60)
         _, root, _ = ssh.run(client, "grep ' / ' /proc/mounts", timeout=60)
     assert hostname.strip() == instance["hostname"] and re.match(r"^host[0-9a-f]{12}$", hostname.strip())

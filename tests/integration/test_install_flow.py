@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 
 import pytest
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import WaitTimeout
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.kexinit import read_kexinit
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import pinned
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
@@ -19,6 +22,45 @@ from tests.integration.conftest import run_playbook
 pytestmark = pytest.mark.vm
 PLAYBOOK = ROOT / "tests" / "integration" / "playbooks" / "install_flow.yml"
 PASSWORD = "Tst-Root-pw-7f3a9"
+LEGACY = "dropbear-2013"
+# What Aloofix 0.9's dropbear 2013.58 (its defaults plus blowfish, hmac-sha2-256 and hmac-sha2-512) offers, read
+# from mkj/dropbear at DROPBEAR_2013.58 (common-algo.c, options.h).
+DROPBEAR_2013 = {
+    "kex_algorithms": {"diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1", "kexguess2@matt.ucc.asn.au"},
+    "server_host_key_algorithms": {"ssh-rsa", "ssh-dss"},
+    "encryption_algorithms_server_to_client": {"aes128-ctr", "aes256-ctr", "3des-ctr", "aes128-cbc", "aes256-cbc",
+                                               "3des-cbc", "blowfish-cbc", "twofish256-cbc", "twofish-cbc",
+                                               "twofish128-cbc", "blowfish-ctr", "twofish256-ctr",
+                                               "twofish128-ctr"},
+    "mac_algorithms_server_to_client": {"hmac-sha1-96", "hmac-sha1", "hmac-md5", "hmac-sha2-256",
+                                        "hmac-sha2-512"},
+}
+MODERN_ONLY = {"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp256", "ssh-ed25519",
+               "rsa-sha2-256", "rsa-sha2-512", "ecdsa-sha2-nistp256", "diffie-hellman-group14-sha256",
+               "diffie-hellman-group16-sha512", "chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com",
+               "ext-info-s", "sk-ssh-ed25519@openssh.com"}
+
+
+def assert_offers_dropbear_2013(offer: dict) -> None:
+    """The server's KEXINIT offers nothing that dropbear 2013.58 did not (and its kex and host keys exactly)."""
+    assert set(offer["kex_algorithms"]) - {"kex-strict-s-v00@openssh.com"} == DROPBEAR_2013["kex_algorithms"] \
+        or set(offer["kex_algorithms"]) - {"kex-strict-s-v00@openssh.com"} == \
+        DROPBEAR_2013["kex_algorithms"] - {"kexguess2@matt.ucc.asn.au"}, offer["kex_algorithms"]
+    assert set(offer["server_host_key_algorithms"]) == DROPBEAR_2013["server_host_key_algorithms"], offer
+    for key in ("encryption_algorithms_server_to_client", "mac_algorithms_server_to_client"):
+        assert set(offer[key]) <= DROPBEAR_2013[key], (key, offer[key])
+    offered = {name for key, names in offer.items() if key != "server_version" for name in names}
+    assert not offered & MODERN_ONLY, offered & MODERN_ONLY
+
+
+def assert_modern_clients_are_refused(port: int, key: str, known_hosts: str) -> None:
+    """Stock paramiko (our modern profile) and OpenSSH's defaults cannot negotiate with the guest."""
+    with pytest.raises(ssh.SshError, match=r"Incompatible ssh (peer|server)|no acceptable"):
+        ssh.connect("127.0.0.1", port, "root", key, known_hosts, profile="modern").close()
+    proc = subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
+                           f"UserKnownHostsFile={known_hosts}", "-o", "IdentitiesOnly=yes", "-i", key, "-p",
+                           str(port), "root@127.0.0.1", "true"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 255 and "no matching" in proc.stderr, proc.stderr
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +136,8 @@ def test_install_then_reinstall(flow):
     refused = flow["play"]("refused")
     assert refused["rc"] != 0
     assert "force_fdisk: /dev/vda already has partitions (vda1, vda2, vda3)" in refused["output"]
-    key = str(flow["workdir"] / "state" / "id_ed25519")
-    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
+    key = str(flow["workdir"] / "state" / "id_rsa")  # dropbear 2013.58 takes RSA/DSS user keys only
+    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts), profile=LEGACY) as client:
         _, partitions, _ = ssh.run(client, "cat /proc/partitions", timeout=60)
         _, hostname, _ = ssh.run(client, "hostname", timeout=60)
         _, table_before, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
@@ -103,16 +145,40 @@ def test_install_then_reinstall(flow):
         # partition check comes first) and changes nothing.
         rc, out, err = ssh.run(client, "PATH=/mnt/cdrom/bin:$PATH install2hd --swapsize=16", timeout=120)
         _, table_after, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
-        # The live system's opkg reads the CD's package feed and checks what it installs.
-        _, feed, _ = ssh.run(client, "mkdir -p /tmp/o && printf 'src cd file:///mnt/cdrom/pkgs\\ndest ram /tmp/o\\n"
-                                     "arch all 1\\narch noarch 1\\narch i686 10\\n' >/tmp/o.conf && "
-                                     "opkg -f /tmp/o.conf -d ram update && opkg -f /tmp/o.conf -d ram list 2>&1", timeout=300)
+        # As on Aloofix: the CD keeps no Packages index, and dropbear alone cannot be installed from its file (its
+        # -license and -lib dependencies are not installed and there is no feed); its closure in one call can.
+        index = ssh.run(client, "ls /mnt/cdrom/pkgs/Packages", timeout=60)[0]
+        alone = ssh.run(client, "mkdir -p /tmp/o1 && cd /mnt/cdrom/pkgs && opkg -o /tmp/o1 install dropbear_*.opk",
+                        timeout=300)
+        closure = ssh.run(client, "mkdir -p /tmp/o2 && cd /mnt/cdrom/pkgs && opkg -o /tmp/o2 install "
+                                  "glibc-license_*.opk glibc-lib_*.opk zlib-license_*.opk zlib-lib_*.opk "
+                                  "dropbear-license_*.opk dropbear_*.opk && ls /tmp/o2/usr/sbin/dropbear", timeout=300)
         sshd = ssh.run(client, "ps | grep -c '[d]ropbear'", timeout=60)[1]
+        # Root's PATH under that dropbear is /usr/bin:/bin (the project's commands state their own PATH).
+        _, stdout, _ = client.exec_command("echo $PATH")
+        root_path = stdout.read().decode().strip()
+        # Busybox's passwd discards input typed ahead of its prompt: an answer sent at once is lost and passwd
+        # waits; the pipeline's answer (after the prompt and a quiet line) is taken.
+        with ssh.PtySession(client, "passwd root", "flush-race", secrets=[PASSWORD]) as race:
+            race.sendline(PASSWORD, secret=True)
+            race.expect(r"New password: ?$", 60)
+            with pytest.raises(WaitTimeout):
+                race.expect(r"Retype password: ?$", 8)
+            race.answer(PASSWORD, secret=True)
+            race.expect(r"Retype password: ?$", 60)
+            race.answer(PASSWORD, secret=True)
+            race.expect(r"changed", 60)
+    live_offer = read_kexinit("127.0.0.1", port, timeout=30)
+    assert_offers_dropbear_2013(live_offer)
+    assert_modern_clients_are_refused(port, key, str(known_hosts))
+    assert root_path == "/usr/bin:/bin"
     assert hostname.strip() == "initrd", "the refusal happened on the live system"
     assert {"vda1", "vda2", "vda3"} <= set(partitions.split()), "the disk was left untouched"
     assert rc != 0 and "Partitions already exist on /dev/vda" in out + err
     assert table_after == table_before
-    assert re.search(r"^dropbear - ", feed, re.M) and re.search(r"^busybox - ", feed, re.M), feed
+    assert index != 0, "the CD has no Packages index"
+    assert alone[0] != 0 and "zlib-lib" in alone[1] + alone[2], alone
+    assert closure[0] == 0, closure
     assert int(sshd) >= 1, "dropbear runs on the live system only because the overlay started it"
 
     # With force_fdisk the same disk is reinstalled; the new system has new host keys, pinned again.
@@ -126,7 +192,9 @@ def test_install_then_reinstall(flow):
 
     # The installed system: runit services under svadmin, dropbear (root allowed by install2hd's preparation),
     # and busybox httpd once enabled.
-    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
+    assert_offers_dropbear_2013(read_kexinit("127.0.0.1", port, timeout=30))
+    assert_modern_clients_are_refused(port, key, str(known_hosts))
+    with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts), profile=LEGACY) as client:
         _, services, _ = ssh.run(client, "svadmin list", timeout=60)
         rc_enable, _, enable_err = ssh.run(client, "svadmin enable httpd && mkdir -p /srv/www && "
                                                    "echo minifix-httpd-ok >/srv/www/index.html", timeout=60)
@@ -147,8 +215,8 @@ def test_install_then_reinstall(flow):
         dom = api.lookup_domain(conn, flow["name"])
         qemu_before = dom.ID()
         with ConsoleSession(conn, dom) as console:
-            with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts)) as client:
-                client.exec_command("sync; reboot")
+            with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts), profile=LEGACY) as client:
+                client.exec_command("/bin/sync; /sbin/reboot")
             console.expect(r"Restarting system|reboot: ", 120, what="the guest rebooting")
             console.expect(rf"{installed['hostname']} login:", 240, what="the login prompt after the reboot")
             assert not console.closed
@@ -156,4 +224,4 @@ def test_install_then_reinstall(flow):
 
     # A host key that differs from the pinned one is refused with a clear message, never accepted.
     with pytest.raises(ssh.HostKeyError, match=r"host key of \[127\.0\.0\.1\]:\d+ changed"):
-        ssh.connect("127.0.0.1", port, "root", key, str(stale))  # pins the first installation's keys
+        ssh.connect("127.0.0.1", port, "root", key, str(stale), profile=LEGACY)  # pins the first install's keys

@@ -181,6 +181,9 @@ def _bad_recipe(workdir, name, change):
     ("tree", lambda d: d["source"].update(kind="path", path="/nonexistent/minifix"), [],
      "source.path: /nonexistent/minifix does not exist on the build host"),
     ("stage", lambda d: d.update(stages=["stage1", "bake"]), [], "stages[1]: 'bake' is not a stage"),
+    # Refused before the pipeline's VM of an earlier run is touched (it used to be destroyed first).
+    ("entry", lambda d: d["iso"].update(default_entry=""), [], "iso.default_entry: is required"),
+    ("ssh", lambda d: d.update(ssh={"legacy": "openssh-5"}), [], "ssh.legacy: 'openssh-5' is not an SSH profile"),
 ])
 def test_bad_recipes_fail_before_any_vm(artifacts, run_id, label, change, extra, expect):
     workdir = artifacts / f"bad-{label}"

@@ -52,6 +52,10 @@ def show(label: str, wall: float, timeline: dict) -> None:
     for stage in timeline["stages"]:
         state = "cached" if stage["cached"] else stage["status"]
         print(f"   {stage['name'][:60]:<61}{stage['seconds']:>8.1f} s  {state}")
+        for task in stage["tasks"]:  # where a stage's time goes: every task of 2 s or more
+            seconds = (task["end"] or task["start"]) - task["start"]
+            if seconds >= 2:
+                print(f"      {task['name'][:57]:<58}{seconds:>8.1f} s")
 
 
 def main() -> int:

@@ -31,7 +31,7 @@ from ansible.plugins.callback import CallbackBase
 GUEST_WORK = {
     "aloofix.buildstrap.guest_session", "aloofix.buildstrap.install2hd", "aloofix.buildstrap.guest_hostkey",
     "aloofix.buildstrap.guest_reachable", "aloofix.buildstrap.console", "ansible.builtin.command",
-    "aloofix.buildstrap.guest_fetch",
+    "aloofix.buildstrap.guest_fetch", "aloofix.buildstrap.guest_push",
 }
 
 

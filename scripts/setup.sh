@@ -8,6 +8,8 @@ PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
   openssh-client gcc make cpio binutils xz-utils
+  # minifix compiles dropbear for i686 (scripts' dropbear recipe): 32-bit glibc, zlib and libcrypt.
+  gcc-multilib lib32z1-dev libcrypt-dev:i386
 )
 did=()
 say() { printf 'setup: %s\n' "$*"; }
@@ -23,6 +25,51 @@ if ! dpkg --print-foreign-architectures | grep -qx i386; then
   did+=("added dpkg architecture i386")
   rm -f /var/lib/apt/lists/lock.buildstrap-fresh
 fi
+# minifix's dropbear recipe fetches Debian's source (apt-get source): it needs a deb-src entry for
+# bookworm main. Mirror the existing deb entries (URIs, suites, components, signing key) unless one exists.
+has_bookworm_src() {
+  apt-get indextargets --no-release-info --format '$(TARGET_OF) $(RELEASE) $(COMPONENT)' 2>/dev/null \
+    | grep -qx 'deb-src bookworm main'
+}
+if ! has_bookworm_src; then
+  shopt -s nullglob
+  deb822=(/etc/apt/sources.list.d/*.sources)
+  oneline=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+  shopt -u nullglob
+  # deb822 stanzas whose Types include deb and Suites a bookworm suite -> the same stanza as deb-src.
+  if [ ${#deb822[@]} -gt 0 ]; then
+    awk '
+      function flush() {
+        if (types ~ /(^| )deb( |$)/ && suites ~ /(^| )bookworm/ && uris != "" && enabled != "no") {
+          printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n", uris, suites, comps
+          if (signed != "") printf "Signed-By: %s\n", signed
+          print ""
+        }
+        types = uris = suites = comps = signed = enabled = last = ""
+      }
+      FNR == 1 { flush() }
+      /^[ \t]*#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      /^[ \t]/ { if (last == "signed-by:") signed = signed "\n" $0; next }  # an embedded key block
+      { last = tolower($1); val = $0; sub(/^[^:]*:[ \t]*/, "", val) }
+      last == "types:" { types = val }  last == "uris:" { uris = val }  last == "suites:" { suites = val }
+      last == "components:" { comps = val }  last == "signed-by:" { signed = val }
+      last == "enabled:" { enabled = tolower(val) }
+      END { flush() }
+    ' "${deb822[@]}" >/tmp/buildstrap-src.sources || :
+    [ -s /tmp/buildstrap-src.sources ] && mv /tmp/buildstrap-src.sources /etc/apt/sources.list.d/buildstrap-src.sources
+    rm -f /tmp/buildstrap-src.sources
+  fi
+  # One-line "deb [options] URI bookworm... components" entries -> "deb-src ...".
+  if [ ${#oneline[@]} -gt 0 ] && ! has_bookworm_src; then
+    grep -hE '^[[:space:]]*deb[[:space:]]+(\[[^]]*\][[:space:]]+)?[^[:space:]]+[[:space:]]+bookworm' "${oneline[@]}" 2>/dev/null \
+      | sed -E 's/^[[:space:]]*deb[[:space:]]/deb-src /' >/tmp/buildstrap-src.list || :
+    [ -s /tmp/buildstrap-src.list ] && mv /tmp/buildstrap-src.list /etc/apt/sources.list.d/buildstrap-src.list
+    rm -f /tmp/buildstrap-src.list
+  fi
+  has_bookworm_src || { echo "setup: found no bookworm deb entry to mirror as deb-src; add one for bookworm main" >&2; exit 1; }
+  did+=("added deb-src entries for bookworm (/etc/apt/sources.list.d/buildstrap-src.*)")
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -31,6 +78,8 @@ need_update=0
 [ ${#missing[@]} -gt 0 ] && need_update=1
 # i386 package lists are needed to download minifix's packages.
 ls /var/lib/apt/lists/*_binary-i386_Packages* >/dev/null 2>&1 || need_update=1
+# ... and the bookworm source index, for apt-get source dropbear.
+ls /var/lib/apt/lists/*bookworm_main_source_Sources* >/dev/null 2>&1 || need_update=1
 if [ $need_update -eq 1 ]; then
   # Debian's security suite sometimes serves an i386 index mid-sync ("File has unexpected size"):
   # tolerate that as long as the main lists arrived.

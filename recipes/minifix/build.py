@@ -2,12 +2,13 @@
 
     .venv/bin/python -m recipes.minifix.build --out images/minifix
 
-The recipe tree (config.sh, scripts/, specs/) is copied to <out>/src and built there by
+The recipe tree (config.sh, scripts/, specs/, README.md, COPYING) is copied to <out>/src and built there by
 scripts/buildstrap, as a normal user (buildstrap refuses root, like Aloofix's): when this runs as
 root it uses the system user ``bsbuild`` (created if missing) through runuser. Debian packages
 are downloaded with apt-get into a cache (<out>/../cache/debs by default) that later builds reuse
 offline. Results: <out>/minifix-buildstrap.iso, <out>/iso_initrd.gz, <out>/vmlinuz and
-<out>/manifest.txt (the Debian versions and sha256 sums that went in).
+<out>/manifest.txt (the Debian versions and sha256 sums that went in). <out>/src/build/tarballs holds
+the kept sources a native rebuild in minifix must be seeded with (minifix-src ships an empty build/).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ RECIPE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = RECIPE_DIR.parents[1]
 DEFAULT_OUT = PROJECT_ROOT / "images" / "minifix"
 # What of the recipe directory is minifix's source tree (the rest is this driver).
-TREE_ENTRIES = ("config.sh", "scripts", "specs", "README.md")
+TREE_ENTRIES = ("config.sh", "scripts", "specs", "README.md", "COPYING")
 BUILD_USER = "bsbuild"
 ISO_NAME = "minifix-buildstrap.iso"
 ARTIFACTS = (ISO_NAME, "iso_initrd.gz", "vmlinuz")
@@ -69,7 +70,7 @@ def sync_tree(src: Path) -> None:
         elif target.exists():
             target.unlink()
         if origin.is_dir():
-            shutil.copytree(origin, target, copy_function=shutil.copy2,
+            shutil.copytree(origin, target, symlinks=True, copy_function=shutil.copy2,
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         elif origin.exists():
             shutil.copy2(origin, target)

@@ -128,14 +128,18 @@ make_initramfs() { # tree output.gz
     } | gzip -9 >"$2"
 }
 
-# Copy every shared library (lib*.so.N*) of unpacked Debian packages into $pkgdir/lib/i386-linux-gnu.
-take_libs() {
-    mkdir -p "$pkgdir/lib/i386-linux-gnu"
+# Copy every shared library (lib*.so.N*) of unpacked Debian packages into $pkgdir/lib/i386-linux-gnu
+# (take_libs) or DEST/lib/i386-linux-gnu (take_libs_into DEST, e.g. "$pkgdir-lib").
+take_libs() { take_libs_into "$pkgdir" "$@"; }
+take_libs_into() {
+    _dest=$1/lib/i386-linux-gnu
+    shift
+    mkdir -p "$_dest"
     for _d in "$@"; do
         _n=0
         for _l in "$srcdir/$_d"/lib/i386-linux-gnu/lib*.so.* "$srcdir/$_d"/usr/lib/i386-linux-gnu/lib*.so.*; do
             [ -e "$_l" ] || [ -L "$_l" ] || continue
-            cp -a "$_l" "$pkgdir/lib/i386-linux-gnu/"
+            cp -a "$_l" "$_dest/"
             _n=$((_n + 1))
         done
         [ $_n -gt 0 ] || die "no shared libraries in $_d"

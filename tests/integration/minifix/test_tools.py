@@ -148,27 +148,48 @@ def make_opk(directory: Path, name: str, files: dict[str, bytes], depends: str =
     return opk
 
 
+UPDATE_ALTERNATIVES = OPKG.parent / "update-alternatives"
+
+
+@pytest.fixture(params=["dash", "busybox-ash"])
+def shell(request):
+    """The host's /bin/sh (dash on Debian) and minifix's own busybox ash: the same scripts run under both."""
+    if request.param == "dash":
+        return ["sh"]
+    minifix = request.getfixturevalue("minifix")
+    busybox = minifix.out / "src" / "build" / "src" / "busybox" / "busybox-static" / "bin" / "busybox"
+    if not busybox.exists() or subprocess.run([str(busybox), "true"], capture_output=True).returncode != 0:
+        pytest.skip("minifix's i386 busybox does not run here")
+    return [str(busybox), "ash"]
+
+
 @pytest.fixture
-def opkg_env(tmp_path):
+def opkg_env(tmp_path, shell):
     feed = tmp_path / "feed"
     feed.mkdir()
+    files = tmp_path / "files"
+    files.mkdir()
     root = tmp_path / "root"
     root.mkdir()
     conf = tmp_path / "opkg.conf"
     conf.write_text(f"option tmp_dir {tmp_path}\ndest root /\narch noarch 1\nsrc test file://{feed}\n")
 
     def opkg(*args, check=True):
-        return subprocess.run(["sh", str(OPKG), "-f", str(conf), "-o", str(root), *args],
+        return subprocess.run([*shell, str(OPKG), "-f", str(conf), "-o", str(root), *args],
                               capture_output=True, text=True, check=check)
 
     def index():
         (feed / "Packages").write_text("\n".join(p.read_text() for p in sorted(feed.glob("*.control"))))
 
-    return feed, root, opkg, index
+    return feed, root, opkg, index, files
+
+
+def installed(opkg) -> list[str]:
+    return opkg("list-installed").stdout.split("\n")[:-1]
 
 
 def test_opkg_installs_file_and_feed_package_with_dependency(opkg_env):
-    feed, root, opkg, index = opkg_env
+    feed, root, opkg, index, _ = opkg_env
     make_opk(feed, "libfoo", {"./usr/lib/libfoo.so.1": b"lib"})
     app = make_opk(feed, "app", {"./usr/bin/app": b"app"}, depends="libfoo")
     index()
@@ -177,14 +198,14 @@ def test_opkg_installs_file_and_feed_package_with_dependency(opkg_env):
     opkg("install", str(app))
     assert (root / "usr/bin/app").read_bytes() == b"app"
     assert (root / "usr/lib/libfoo.so.1").exists()
-    assert opkg("list-installed").stdout.split("\n")[:2] == ["app - 1.0-1", "libfoo - 1.0-1"]
+    assert installed(opkg) == ["app - 1.0-1", "libfoo - 1.0-1"]
     opkg("remove", "app")
     assert not (root / "usr/bin/app").exists()
-    assert opkg("list-installed").stdout.strip() == "libfoo - 1.0-1"
+    assert installed(opkg) == ["libfoo - 1.0-1"]
 
 
 def test_opkg_refuses_package_whose_sha256_mismatches_index(opkg_env):
-    feed, root, opkg, index = opkg_env
+    feed, root, opkg, index, _ = opkg_env
     opk = make_opk(feed, "app", {"./usr/bin/app": b"app"})
     index()
     opkg("update")
@@ -197,8 +218,83 @@ def test_opkg_refuses_package_whose_sha256_mismatches_index(opkg_env):
 
 
 def test_opkg_refuses_unsatisfiable_dependency(opkg_env):
-    feed, root, opkg, index = opkg_env
-    app = make_opk(feed, "app", {"./usr/bin/app": b"app"}, depends="missing")
-    index()
+    feed, root, opkg, index, files = opkg_env
+    app = make_opk(files, "app", {"./usr/bin/app": b"app"}, depends="missing")
     result = opkg("install", str(app), check=False)
-    assert result.returncode != 0 and "cannot satisfy dependency missing" in result.stderr
+    assert result.returncode != 0
+    assert "Cannot satisfy the following dependencies for app:" in result.stderr
+    assert "\tmissing" in result.stderr
+    assert not (root / "usr/bin/app").exists()
+
+
+def test_opkg_resolves_dependencies_among_the_files_of_one_call(opkg_env):
+    """Like Aloofix's live system (no status, no feed): a package file alone fails, its closure in one call
+    works, dependencies first."""
+    feed, root, opkg, index, files = opkg_env
+    lic = make_opk(files, "z-license", {"./usr/share/licenses/z/COPYING": b"text"})
+    lib = make_opk(files, "z-lib", {"./lib/libz.so.1": b"lib"}, depends="z-license")
+    app = make_opk(files, "app", {"./usr/bin/app": b"app"}, depends="app-license, z-lib")
+    app_lic = make_opk(files, "app-license", {"./usr/share/licenses/app/COPYING": b"text"})
+
+    alone = opkg("install", str(app), check=False)
+    assert alone.returncode != 0
+    assert "Cannot satisfy the following dependencies for app:" in alone.stderr
+    assert "\tapp-license" in alone.stderr and "\tz-lib" in alone.stderr
+    assert not (root / "usr/bin/app").exists() and not (root / "usr/lib/opkg/status").exists()
+
+    # one missing dependency deep down fails the whole call: nothing is installed
+    partial = opkg("install", str(app), str(app_lic), str(lib), check=False)
+    assert partial.returncode != 0 and "dependencies for z-lib:" in partial.stderr
+    assert not (root / "usr/bin/app").exists() and not (root / "lib/libz.so.1").exists()
+
+    done = opkg("install", str(app), str(app_lic), str(lib), str(lic))
+    order = [line.split()[1] for line in done.stdout.splitlines() if line.startswith("Installing ")]
+    assert order.index("z-license") < order.index("z-lib") < order.index("app")
+    assert order.index("app-license") < order.index("app")
+    assert (root / "usr/bin/app").read_bytes() == b"app"
+    assert len(installed(opkg)) == 4
+
+
+def test_opkg_counts_installed_packages_as_satisfied(opkg_env):
+    feed, root, opkg, index, files = opkg_env
+    lib = make_opk(files, "libfoo", {"./usr/lib/libfoo.so.1": b"lib"})
+    app = make_opk(files, "app", {"./usr/bin/app": b"app"}, depends="libfoo")
+    opkg("install", str(lib))
+    opkg("install", str(app))
+    assert installed(opkg) == ["app - 1.0-1", "libfoo - 1.0-1"]
+    again = opkg("install", str(app))
+    assert "up to date" in again.stdout
+
+
+def test_opkg_unknown_package_name_fails(opkg_env):
+    feed, root, opkg, index, _ = opkg_env
+    index()
+    opkg("update")
+    result = opkg("install", "nosuch", check=False)
+    assert result.returncode != 0
+    assert "Unknown package 'nosuch'." in result.stderr
+
+
+# --- update-alternatives ----------------------------------------------------------------------------
+
+def test_update_alternatives_links_the_highest_priority(tmp_path, shell):
+    root = tmp_path / "root"
+    (root / "bin").mkdir(parents=True)
+
+    def ua(*args, check=True):
+        return subprocess.run([*shell, str(UPDATE_ALTERNATIVES), *args], capture_output=True, text=True,
+                              check=check, env={"PATH": os.environ["PATH"], "OPKG_OFFLINE_ROOT": str(root)})
+
+    ua("--install", "/bin/sh", "sh", "busybox", "10")
+    assert os.readlink(root / "bin/sh") == "busybox"
+    ua("--install", "/bin/sh", "sh", "bash", "50")
+    assert os.readlink(root / "bin/sh") == "bash"
+    assert (root / "usr/lib/opkg/alternatives/sh").read_text() == "/bin/sh\nbusybox 10\nbash 50\n"
+    ua("--remove", "sh", "bash")
+    assert os.readlink(root / "bin/sh") == "busybox"
+    ua("--remove", "sh", "busybox")
+    assert not os.path.lexists(root / "bin/sh")
+    assert not (root / "usr/lib/opkg/alternatives/sh").exists()
+    (root / "bin/tar").write_text("GNU tar")
+    refused = ua("--install", "/bin/tar", "tar", "busybox", "10", check=False)
+    assert refused.returncode != 0 and "is not a link" in refused.stderr

@@ -4,6 +4,7 @@ version=$distroversion
 section=core
 priority=required
 license=GPL-3.0-or-later
+license_files=minifix
 description="minifix filesystem layout, accounts and boot scripts"
 
 build() {
@@ -19,4 +20,5 @@ build() {
     chmod 755 "$pkgdir"/etc/init.d/* "$pkgdir"/etc/sv/1 "$pkgdir"/etc/sv/2 "$pkgdir"/etc/sv/3
     echo "$distroname $distroversion ($distroversionname)" >"$pkgdir/etc/minifix-release"
     echo minifix >"$pkgdir/etc/hostname"
+    ln -s ../proc/mounts "$pkgdir/etc/mtab"
 }

@@ -2,7 +2,7 @@
 debs="genisoimage:$debarch libmagic1:$debarch libbz2-1.0:$debarch liblzma5:$debarch"
 section=devel
 license=GPL-2.0-only
-depends="glibc, zlib"
+depends="glibc-min zlib-lib"
 description="genisoimage ISO-9660 mastering tool"
 
 build() {

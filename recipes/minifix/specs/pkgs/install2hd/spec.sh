@@ -3,7 +3,9 @@ arch=noarch
 version=$distroversion
 section=admin
 license=GPL-3.0-or-later
+license_files=minifix
 description="Install minifix from its CD to a hard disk"
+depends=busybox
 
 build() {
     copy_spec_files bin usr

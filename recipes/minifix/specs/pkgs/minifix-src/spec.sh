@@ -1,25 +1,20 @@
-# minifix's own source tree, installed as /usr/src/minifix-<version>: the recipes, the scripts
-# and build/tarballs (the kept Debian packages and the trimmed kernel), so the native rebuild
-# needs no network.
+# minifix's own source tree, installed as /usr/src/minifix-<version>: config.sh, COPYING, README.md,
+# the scripts and the recipes, with an EMPTY build/ like Aloofix's aloofix-src. The native rebuild
+# (./scripts/buildstrap as build) needs the kept sources in build/tarballs/<pkg>/ (the files and
+# their sha256.sums, as stage 1 left them in <out>/src/build/tarballs): minifix has no apt-get, so
+# they must be seeded from outside, or build-pkg stops with "no kept sources in build/tarballs/<pkg>".
 arch=noarch
 version=$distroversion
 section=devel
 license=GPL-3.0-or-later
-description="minifix source tree with its kept sources (for the native rebuild)"
+license_files=minifix
+description="minifix source tree (recipes and scripts; build/ is empty)"
 
 build() {
     dst=$pkgdir/usr/src/minifix-$distroversion
     mkdir -p "$dst/build" "$dst/pkgs" "$dst/images"
     cp -a "$top/config.sh" "$top/scripts" "$top/specs" "$dst/"
-    [ ! -f "$top/README.md" ] || cp "$top/README.md" "$dst/"
-    mkdir -p "$dst/build/tarballs"
-    for d in "$top"/build/tarballs/*/; do
-        p=$(basename "$d")
-        [ "$p" != "$name" ] || continue
-        mkdir -p "$dst/build/tarballs/$p"
-        # the kernel .deb itself stays on the build host; its trimmed tarball is kept
-        for f in "$d"*; do
-            [ -f "$f" ] && cp -a "$f" "$dst/build/tarballs/$p/"
-        done
+    for f in COPYING README.md; do
+        [ ! -f "$top/$f" ] || cp "$top/$f" "$dst/"
     done
 }

@@ -3,7 +3,7 @@ debs="runit:$debarch"
 section=core
 priority=required
 license=BSD-3-Clause
-depends=glibc
+depends=glibc-min
 description="runit service supervision (runsvdir, runsv, sv, chpst, svlogd)"
 
 build() {

@@ -2,7 +2,7 @@
 debs="extlinux:$debarch syslinux-common isolinux"
 section=core
 license=GPL-2.0-or-later
-depends=glibc
+depends=glibc-min
 description="SYSLINUX boot loaders: extlinux, MBR, ISOLINUX and BIOS modules"
 
 build() {

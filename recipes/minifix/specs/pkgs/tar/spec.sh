@@ -2,7 +2,7 @@
 debs="tar:$debarch libacl1:$debarch libselinux1:$debarch libpcre2-8-0:$debarch"
 section=devel
 license=GPL-3.0-or-later
-depends=glibc
+depends=glibc-min
 description="GNU tar"
 
 build() {

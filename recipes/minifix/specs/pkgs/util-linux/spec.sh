@@ -1,10 +1,11 @@
-# flock and mountpoint, which Debian's busybox lacks and minifix's scripts use.
+# flock from util-linux: Debian's busybox lacks it and build-pkg needs it. (mountpoint, which
+# Debian's busybox also lacks, is busybox's /bin/mountpoint script, so the live CD has it too.)
 debs="util-linux:$debarch"
 section=utils
 license=GPL-2.0-or-later
-depends=glibc
-description="flock and mountpoint from util-linux"
+depends=glibc-min
+description="flock from util-linux"
 
 build() {
-    take_from "$srcdir/util-linux" "$pkgdir" usr/bin/flock bin/mountpoint
+    take_from "$srcdir/util-linux" "$pkgdir" usr/bin/flock
 }

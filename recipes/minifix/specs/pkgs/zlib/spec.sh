@@ -1,9 +1,12 @@
+# zlib: like Aloofix's, the library goes to zlib-lib (Depends: zlib-license only) and the base
+# package is left without files, so there is no `zlib` package.
 debs="zlib1g:$debarch"
-section=libs
+subpkgs=lib
+section=libraries
+priority=standard
 license=Zlib
-depends=glibc
-description="zlib compression library"
+description="Zlib data compression library"
 
 build() {
-    take_libs zlib1g
+    take_libs_into "$pkgdir-lib" zlib1g
 }

@@ -10,6 +10,13 @@ from pathlib import Path
 from tests.conftest import ROOT, ansible_env
 
 
+def _inventory(config, cwd=ROOT, strict=True):
+    """ansible-inventory --list on one configuration file, as a user runs it."""
+    env = dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1") if strict else ansible_env()
+    return subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
 def test_instances_relative_to_the_config_file(tmp_path):
     state = tmp_path / "images" / "aloofix-0.9" / "state"
     state.mkdir(parents=True)
@@ -20,8 +27,7 @@ def test_instances_relative_to_the_config_file(tmp_path):
     (tmp_path / "inv").mkdir()
     config = tmp_path / "inv" / "instances.buildstrap.yml"
     config.write_text("plugin: aloofix.buildstrap.instances\nimages_dir: ../images\n")
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
-                          cwd="/", env=ansible_env(), capture_output=True, text=True, timeout=120)
+    proc = _inventory(config, cwd="/", strict=False)
     assert proc.returncode == 0, proc.stderr
     listed = json.loads(proc.stdout)
     assert listed["buildstrap_native_instances"]["hosts"] == ["aloofix-buildstrap"]
@@ -42,9 +48,7 @@ def test_an_unknown_ssh_profile_is_a_clear_error(tmp_path):
     (state / "instance.json").write_text(json.dumps({"name": "x", "recipe": "x", "ssh_profile": "telnet"}))
     config = tmp_path / "instances.buildstrap.yml"
     config.write_text("plugin: aloofix.buildstrap.instances\nimages_dir: images\n")
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
-                          cwd=ROOT, env=dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1"),
-                          capture_output=True, text=True, timeout=120)
+    proc = _inventory(config)
     assert proc.returncode != 0 and "ssh_profile: 'telnet' is not an SSH profile" in proc.stdout + proc.stderr
 
 
@@ -54,7 +58,5 @@ def test_a_broken_instance_file_is_a_clear_error(tmp_path):
     (state / "instance.json").write_text("{not json")
     config = tmp_path / "instances.buildstrap.yml"
     config.write_text("plugin: aloofix.buildstrap.instances\nimages_dir: images\n")
-    proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(config), "--list"],
-                          cwd=ROOT, env=dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1"),
-                          capture_output=True, text=True, timeout=120)
+    proc = _inventory(config)
     assert proc.returncode != 0 and "not a Buildstrap instance file" in proc.stdout + proc.stderr

@@ -165,7 +165,7 @@ def fetch_file(client, src: str, dest: str, timeout: float, remote: str | None =
     return {"sha256": remote, "size": size, "seconds": round(time.monotonic() - started, 2)}
 
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9+@%=,._-]+$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9+@%=,.:~_-]+$")  # no spaces, quotes or newlines
 
 
 def local_tree(src: str) -> dict[str, str]:

@@ -102,6 +102,10 @@ def test_pipeline_from_zero_cached_and_resumed(pipeline):
     assert all(m["timings"]["seconds"] > 0 for m in manifests.values())
     # Progress lines of the native rebuild appeared in the output as it went.
     assert re.search(r"\[native\] \S+ \(\d+\), elapsed \d+s", first["output"])
+    # The installed source tree's build/ is empty (as aloofix-src's): the native stage pushed stage 1's tarballs.
+    pushed = [t for stage in first["timeline"]["stages"] for t in stage["tasks"]
+              if t["action"] == "aloofix.buildstrap.guest_push"]
+    assert [t["status"] for t in pushed] == ["ok"], pushed
     # The timeline exists as a file a person can open.
     assert "<svg" in (first["dir"] / "timeline.html").read_text()
 

@@ -50,9 +50,7 @@ until ls /mnt/cdrom/pkgs/*.opk >/dev/null 2>&1; do
     sleep 1
 done
 if ! command -v dropbear >/dev/null 2>&1 && [ -n "@FILES@" ]; then
-    cd /mnt/cdrom/pkgs || fail "no /mnt/cdrom/pkgs"
     opkg install @FILES@ >>$log 2>&1 || { tail -n 5 $log; fail "opkg install @FILES@ failed (see $log)"; }
-    cd /
 fi
 command -v dropbear >/dev/null 2>&1 || fail "dropbear is not installed and not on the CD"
 mkdir -p /root/.ssh /etc/dropbear
@@ -100,7 +98,7 @@ def overlay_entries(authorized_keys: list[str], package_files: list[str],
     for i, kind in enumerate(host_key_types):
         if kind not in HOST_KEY_TYPES:
             raise SpecError(f"host_key_types[{i}]", f"{kind!r} is not valid; use {', '.join(HOST_KEY_TYPES)}")
-    live_ssh = (LIVE_SSH.replace("@FILES@", " ".join(package_files)).replace("@FAILED@", FAILED_MARK)
+    live_ssh = (LIVE_SSH.replace("@FILES@", " ".join(f"/mnt/cdrom/pkgs/{name}" for name in package_files)).replace("@FAILED@", FAILED_MARK)
                 .replace("@KEYTYPES@", " ".join(host_key_types))
                 .replace("@HOSTKEY@", HOSTKEY_MARK).replace("@READY@", READY_MARK))
     keys = "".join(k.strip() + "\n" for k in authorized_keys)

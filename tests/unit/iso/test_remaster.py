@@ -130,8 +130,9 @@ def test_overlay_in_the_iso_is_the_unpackable_cpio(tmp_path):
     assert entries["init"].startswith(b"#!/bin/busybox sh\n") and b"exec /bin/busybox init" in entries["init"]
     live_ssh = entries["etc/buildstrap/live-ssh"].decode()
     assert live_ssh.startswith("#!/bin/busybox sh\n")
-    closure = ("glibc-license_2.17-2_noarch.opk glibc-lib_2.17-2_i686.opk dropbear-license_2013.58-2_noarch.opk "
-               "zlib-license_1.2.8-1_noarch.opk zlib-lib_1.2.8-1_i686.opk dropbear_2013.58-2_i686.opk")
+    closure = " ".join("/mnt/cdrom/pkgs/" + f for f in (
+        "glibc-license_2.17-2_noarch.opk", "glibc-lib_2.17-2_i686.opk", "dropbear-license_2013.58-2_noarch.opk",
+        "zlib-license_1.2.8-1_noarch.opk", "zlib-lib_1.2.8-1_i686.opk", "dropbear_2013.58-2_i686.opk"))
     assert f"opkg install {closure} >>" in live_ssh, "the whole closure in one opkg call"
     assert "for type in rsa dss; do" in live_ssh
     assert not [n for n in entries if n.startswith(("sbin", "bin", "usr"))], "never replace distro directories"

@@ -155,8 +155,9 @@ def test_install_then_reinstall(flow):
                                   "dropbear-license_*.opk dropbear_*.opk && ls /tmp/o2/usr/sbin/dropbear", timeout=300)
         sshd = ssh.run(client, "ps | grep -c '[d]ropbear'", timeout=60)[1]
         # Root's PATH under that dropbear is /usr/bin:/bin (the project's commands state their own PATH).
-        _, stdout, _ = client.exec_command("echo $PATH")
+        _, stdout, _ = client.exec_command("echo $PATH")  # the server's own PATH: no explicit_path() here
         root_path = stdout.read().decode().strip()
+        stdout.channel.close()  # a channel left open makes this dropbear drop the next channel request
         # Busybox's passwd discards input typed ahead of its prompt: an answer sent at once is lost and passwd
         # waits; the pipeline's answer (after the prompt and a quiet line) is taken.
         with ssh.PtySession(client, "passwd root", "flush-race", secrets=[PASSWORD]) as race:

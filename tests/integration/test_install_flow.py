@@ -114,6 +114,18 @@ def test_install_then_reinstall(flow):
     logs = {p.name for p in (first["dir"] / "install.install2hd").iterdir()}
     assert {"partition.out", "packages.out", "install2hd.transcript.log"} <= logs
 
+    # guest_push (how the native stage seeds build/tarballs): check mode sends nothing, the push sends the tree
+    # and gives it to build, and the same push again sends nothing and reports no change.
+    push = result["push"]
+    assert push["check"]["changed"] and len(push["check"]["sent_files"]) == 3, push["check"]
+    assert "No such file" in push["check_ls"], push["check_ls"]
+    assert push["real"]["changed"] and push["real"]["bytes"] == len("not really a deb\n") + len("sums\n") + len(
+        "busybox\n") and push["real"]["kept_files"] == 0
+    assert not push["again"]["changed"] and push["again"]["sent_files"] == [] and push["again"]["kept_files"] == 3
+    listing = push["ls"].splitlines()
+    assert len(listing) == 3 and all(re.match(r"^-\S+\s+\d+\s+999\s", line) for line in listing), listing
+    assert any(line.endswith("zlib1g_1%3a1.2.13.dfsg-1+deb12u1_i386.deb") for line in listing), listing
+
     # After the reboot the disk's own login prompt came, then SSH as root with the installed system's key.
     assert result["reachable"]["login_prompt"] == f"{installed['hostname']} login:"
     assert result["reachable"]["hostname"] == installed["hostname"]

@@ -18,8 +18,12 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("chroot") or not shutil.which("cpio"),
-                                reason="needs root (chroot, bind mounts) and cpio")
+
+@pytest.fixture(scope="module", autouse=True)
+def _root_with_chroot_and_cpio():
+    """make test runs as root with cpio installed (make setup): anything else is a broken setup, not a skip."""
+    assert os.geteuid() == 0 and shutil.which("chroot") and shutil.which("cpio"), \
+        "these tests need root (chroot, bind mounts) and cpio"
 
 PATH = "/bin:/sbin:/usr/bin:/usr/sbin:/mnt/cdrom/bin"
 DROPBEAR_CLOSURE = ("glibc-lib", "glibc-license", "zlib-license", "zlib-lib", "dropbear-license", "dropbear")
@@ -44,8 +48,7 @@ def live_template(minifix, tmp_path_factory):
                    input=gzip.decompress(minifix.initrd.read_bytes()), check=True)
     cdtree = minifix.out / "src" / "build" / "imagetrees" / "minifix-buildstrap"
     shutil.copytree(cdtree, root / "mnt" / "cdrom", symlinks=True, dirs_exist_ok=True)
-    if run(root, "/bin/busybox true").returncode != 0:
-        pytest.skip("this host cannot run minifix's i686 binaries")
+    assert run(root, "/bin/busybox true").returncode == 0, "this host cannot run minifix's i686 binaries"
     return root
 
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 APT_PACKAGES=(
   qemu-system-x86 qemu-utils libvirt-daemon-system libvirt-clients libvirt-dev pkg-config
-  openssh-client gcc make cpio binutils xz-utils
+  openssh-client gcc make cpio binutils xz-utils apache2-utils
   # minifix compiles dropbear for i686 (scripts' dropbear recipe): 32-bit glibc, zlib and libcrypt.
   gcc-multilib lib32z1-dev libcrypt-dev:i386
 )

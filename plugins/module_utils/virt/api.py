@@ -191,6 +191,34 @@ def undefine_domain(dom) -> None:
             raise _fail(f"undefining {dom.name()}", exc) from None
 
 
+def domain_is_active(dom) -> bool:
+    try:
+        return bool(dom.isActive())
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return False
+        raise _fail("reading the domain state", exc) from None
+
+
+def domain_is_persistent(dom) -> bool:
+    try:
+        return bool(dom.isPersistent())
+    except libvirt.libvirtError as exc:
+        raise _fail(f"reading whether {dom.name()} is persistent", exc) from None
+
+
+def create_disk_snapshot(dom, snapshot_xml: str) -> None:
+    """An external disk-only snapshot of a running domain, all disks or none (ATOMIC), with no snapshot
+    metadata left in libvirt (the overlay and its backing file are the whole record). No QUIESCE: that needs
+    a guest agent, which Buildstrap's guests do not run."""
+    flags = (libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_DISK_ONLY | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_NO_METADATA
+             | libvirt.VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC)
+    try:
+        dom.snapshotCreateXML(snapshot_xml, flags)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"taking a disk snapshot of {dom.name()}", exc) from None
+
+
 def update_device(dom, device_xml: str, live: bool) -> None:
     flags = libvirt.VIR_DOMAIN_AFFECT_CONFIG | (libvirt.VIR_DOMAIN_AFFECT_LIVE if live else 0)
     try:
@@ -246,6 +274,21 @@ def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
 
 def lookup_volume(pool, name: str):
     return _lookup(pool.storageVolLookupByName, name, "VIR_ERR_NO_STORAGE_VOL", "volume")
+
+
+def pool_path(pool) -> str:
+    """The directory of a directory pool (where a snapshot's overlay file has to be created)."""
+    try:
+        return ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
+    except libvirt.libvirtError as exc:
+        raise _fail("reading the storage pool", exc) from None
+
+
+def list_volumes(pool) -> list:
+    try:
+        return pool.listAllVolumes(0)
+    except libvirt.libvirtError as exc:
+        raise _fail("listing the volumes of the storage pool", exc) from None
 
 
 def volume_facts(vol) -> dict:

@@ -14,7 +14,7 @@ import socket
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import NotManagedError, SpecError, WaitTimeout
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform, waiters
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, checkpoint, transform, waiters
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import parse_vm_spec
 
 STATES = ("present", "running", "shutdown", "absent")
@@ -226,7 +226,8 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
                 result["volumes_created"] = _create_volumes(conn, volume_plan)
                 if media_changed and spec.cdrom is not None:
                     api.update_device(dom, transform.cdrom_device_xml(spec), live=True)
-                dom = api.define_domain(conn, wanted_xml)
+                # Keep vm_checkpoint's record of the domain's checkpoints, which remove_volumes deletes.
+                dom = api.define_domain(conn, checkpoint.keep_recorded_checkpoints(current_xml, wanted_xml))
             result["changed"] = True
         if state == "running" and running and result.get("pending_restart") and params.get("restart_on_change"):
             result["actions"].append(f"restart ({mode})")
@@ -299,6 +300,8 @@ def _ensure_absent(conn, dom, current_xml, params, check_mode, result, timeout_b
     volumes = [(d["pool"], d["volume"]) for d in facts["disks"] if d.get("volume")] \
         if params.get("remove_volumes") else []
     if volumes:
+        # Checkpoints taken by vm_checkpoint lie under the disks' overlays; remove them too (overlays first).
+        volumes += checkpoint.owned_checkpoints(conn, params["name"], current_xml, volumes)
         result["actions"].append("delete volumes " + ", ".join(v for _, v in volumes))
     if check_mode:
         return result

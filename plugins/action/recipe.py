@@ -25,6 +25,10 @@ ARGS = {
     "accel": {"type": "str", "default": "auto", "choices": ["auto", "kvm", "tcg"]},
     "disk_size": {"type": "str"},
     "vm_name": {"type": "str"},
+    # Which playbook loads it: its stages are what buildstrap_force may name.
+    "pipeline": {"type": "str", "default": "buildstrap", "choices": ["buildstrap", "buildserver"]},
+    # make-buildserver's options instead of the recipe's buildserver.options (e.g. --minimal).
+    "buildserver_options": {"type": "raw"},
 }
 
 
@@ -110,13 +114,24 @@ class ActionModule(ActionBase):
         if recipe["source"].get("tarballs") and hosts == ["localhost"] \
                 and not os.path.isdir(recipe["source"]["tarballs"]):
             raise SpecError("source.tarballs", f"{recipe['source']['tarballs']} does not exist")
+        buildserver = recipe["buildserver"]
+        if args["pipeline"] == "buildserver":
+            if buildserver is None:
+                raise SpecError("buildserver", "is missing from the recipe: add a buildserver section (see "
+                                               "recipes/minifix.yml) to make a build server of its native instance")
+            options = args.get("buildserver_options")
+            if options not in (None, "", []):
+                if isinstance(options, str):
+                    options = options.split()
+                buildserver = recipes.buildserver_with_options(buildserver, options, "buildstrap_buildserver_options")
+        stages = list(recipes.BUILDSERVER_STAGES) if args["pipeline"] == "buildserver" else recipe["stages"]
         force = args["force"]
         if isinstance(force, str):
             force = [f for f in force.replace(",", " ").split() if f]
         for item in force:
-            if item not in recipe["stages"] and item != "all":
-                raise SpecError("buildstrap_force", f"{item!r} is not a stage; use one of "
-                                                    f"{', '.join(recipe['stages'])} or all")
+            if item not in stages and item != "all":
+                raise SpecError("buildstrap_force", f"{item!r} is not a stage of {args['pipeline']}.yml; use one of "
+                                                    f"{', '.join(stages)} or all")
         mapping = {"checkout": args["home"], "tree": tree, "images": images,
                    "python": task_vars.get("ansible_playbook_python") or "python3"}
         stage1 = _substitute(recipe["stage1"], mapping)
@@ -127,7 +142,7 @@ class ActionModule(ActionBase):
         state_dir = os.path.join(images, "state")
         return {
             "recipe": args["name"], "name": name, "version": recipe["distro"]["version"],
-            "stages": recipe["stages"], "force": force, "build_host": build_host, "build_hosts": hosts,
+            "stages": stages, "force": force, "pipeline": args["pipeline"], "buildserver": buildserver, "build_host": build_host, "build_hosts": hosts,
             "images_dir": images, "manifest_dir": os.path.join(images, "manifests"),
             "state_dir": state_dir, "source_tree": tree, "source": recipe["source"],
             "stage1": stage1, "vm": recipe["vm"], "iso": recipe["iso"], "install": recipe["install"],

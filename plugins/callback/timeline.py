@@ -31,7 +31,8 @@ from ansible.plugins.callback import CallbackBase
 GUEST_WORK = {
     "aloofix.buildstrap.guest_session", "aloofix.buildstrap.install2hd", "aloofix.buildstrap.guest_hostkey",
     "aloofix.buildstrap.guest_reachable", "aloofix.buildstrap.console", "ansible.builtin.command",
-    "aloofix.buildstrap.guest_fetch", "aloofix.buildstrap.guest_push",
+    "aloofix.buildstrap.guest_fetch", "aloofix.buildstrap.guest_push", "aloofix.buildstrap.guest_command",
+    "aloofix.buildstrap.svadmin", "aloofix.buildstrap.opkg", "aloofix.buildstrap.opkg_feed",
 }
 
 

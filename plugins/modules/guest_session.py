@@ -99,4 +99,14 @@ seconds:
   description: Run time.
   returned: when run
   type: float
+failures:
+  description: The lines that matched a failure pattern.
+  returned: when run
+  type: list
+  elements: str
+failed_items:
+  description: Group 1 of each failure match (what failed, e.g. the package whose build logs to fetch).
+  returned: when run
+  type: list
+  elements: str
 """

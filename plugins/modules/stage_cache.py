@@ -38,7 +38,11 @@ options:
     type: dict
     default: {}
   outputs:
-    description: "With C(state=record), the outputs: C({file: path}) or C({volume: name, pool: name})."
+    description:
+      - "With C(state=record), the outputs: C({file: path}), C({volume: name, pool: name}), or C({url: URL})
+        for what a server serves (a feed's C(Packages); with C(sha256) when the caller already verified it)."
+      - A later C(state=check) re-reads each output (a URL is fetched again) and reruns the stage when one
+        changed.
     type: dict
     default: {}
   manifest_dir:

@@ -18,6 +18,20 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import S
 MANIFEST_VERSION = 1
 
 
+def url_sha256(url: str, timeout: float = 30) -> str | None:
+    """sha256 of what a URL serves now (a build server's feed index), or None when it does not answer."""
+    import urllib.error
+    import urllib.request
+
+    digest = hashlib.sha256()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback feed URLs
+            for chunk in iter(lambda: response.read(1 << 16), b""):
+                digest.update(chunk)
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+    return digest.hexdigest()
+
 
 def cache_key(stage: str, inputs: dict) -> str:
     """sha256 over the stage name and its inputs (plain values, and digests of files and volumes)."""
@@ -87,6 +101,12 @@ def verify_outputs(manifest: dict, volume_digest) -> str | None:
                 return f"output {name} (volume {output['volume']}) is missing"
             if digest != output["sha256"]:
                 return f"output {name} (volume {output['volume']}) does not match its sha256: rebuilding"
+        elif "url" in output:
+            digest = url_sha256(output["url"])
+            if digest is None:
+                return f"output {name} ({output['url']}) does not answer"
+            if digest != output["sha256"]:
+                return f"output {name} ({output['url']}) serves something else than was recorded: running again"
     return None
 
 
@@ -134,6 +154,11 @@ def record(stage: str, key: str, resolved_inputs: dict, outputs: dict, volume_di
             digest = volume_digest(output)
             if digest is None:
                 raise SpecError(f"outputs.{name}", f"volume {output['volume']} does not exist")
+            recorded[name] = dict(output, sha256=digest)
+        elif "url" in output:
+            digest = output.get("sha256") or url_sha256(output["url"])
+            if digest is None:
+                raise SpecError(f"outputs.{name}", f"{output['url']} does not answer")
             recorded[name] = dict(output, sha256=digest)
     finished = time.time()
     manifest = {

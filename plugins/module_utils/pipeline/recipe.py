@@ -17,7 +17,11 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec impor
 
 # The pipeline's stages, in order. A recipe may leave out the ones after a stage it stops at.
 STAGES = ("stage1", "install1", "native", "install2")
-TIMEOUT_KEYS = ("boot", "install", "native", "stage1")
+# The build server's stages (playbooks/buildserver.yml), in order, on the native instance or a buildservers host.
+BUILDSERVER_STAGES = ("make_buildserver", "httpd", "feed", "push", "verify")
+TIMEOUT_KEYS = ("boot", "install", "native", "stage1", "buildserver")
+# Timeouts a recipe may leave out (seconds under KVM; x4 under TCG).
+OPTIONAL_TIMEOUTS = {"buildserver": 1800}
 # Placeholders of the paths the recipe action resolves on the controller (stage1.* also has {python}).
 PATH_PLACEHOLDERS = ("checkout", "tree", "images")
 SCHEMA = {
@@ -27,12 +31,17 @@ SCHEMA = {
     "build_host": str,
     "stage1": {"command": list, "cwd": str, "user": str, "iso": str, "fixes": list, "env": dict},
     "vm": {"arch": str, "machine": str, "cpu": (str, type(None)), "memory": int, "vcpus": int, "disk_size": str,
-           "min_disk_size": str, "disk_bus": str, "cdrom_bus": str},
+           "min_disk_size": str, "disk_bus": str, "cdrom_bus": str, "forwards": list},
     "iso": {"default_entry": str, "ssh_packages": list},
     "install": {"command": str, "options": dict, "login_prompt": str, "force_fdisk_stage2": bool},
     "native": {"tree": str, "user": str, "command": str, "set_build_password": bool, "prompts": list,
                "success": str, "failure": list, "progress": dict, "iso": str, "tarballs": (str, type(None))},
     "ssh": {"legacy": (str, type(None))},
+    "buildserver": {"tree": (str, type(None)), "command": str, "options": list, "prompts": list, "success": str,
+                    "failure": list, "progress": dict, "logs": str, "service": str, "runlevel": (str, type(None)),
+                    "web_user": str,
+                    "feed": {"name": str, "path": str, "owner": str, "port": int},
+                    "push": {"command": str, "user": str}},
     "timeouts": dict,
     "stages": list,
 }
@@ -47,7 +56,12 @@ DEFAULTS = {
     "native": {"set_build_password": False, "prompts": [], "success": None, "failure": [], "progress": None,
                "tarballs": None},
     "ssh": {"legacy": None},
+    "buildserver": {"tree": None, "command": "./scripts/make-buildserver", "options": [], "prompts": [],
+                    "success": None, "failure": [], "progress": None, "logs": "build/logs", "service": "httpd",
+                    "runlevel": None, "web_user": "web"},
 }
+# The web server's document root on Aloofix (busybox httpd -h /srv/www): a feed is served at /<its path below>.
+WEB_ROOT = "/srv/www"
 # An ISOLINUX label as a person types it at the boot prompt: one word.
 _LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
 _PACKAGE_RE = re.compile(r"^[a-z0-9][a-z0-9+.-]*$")
@@ -124,6 +138,12 @@ def _check_vm(vm: dict) -> None:
         raise SpecError("vm.memory", f"{vm['memory']} MiB is out of range; use at least 64 (and at most 1048576)")
     if not 1 <= vm.get("vcpus", 1) <= 64:
         raise SpecError("vm.vcpus", f"{vm['vcpus']} is out of range; use 1 to 64")
+    for i, port in enumerate(vm.get("forwards") or []):
+        field = f"vm.forwards[{i}]"
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise SpecError(field, f"{port!r} is not a guest TCP port (SSH's 22 is always forwarded)")
+        if port == 22 or port in vm["forwards"][:i]:
+            raise SpecError(field, f"port {port} is forwarded already; list each other guest port once")
     size = parse_size(vm["disk_size"], "vm.disk_size")
     minimum = parse_size(vm.get("min_disk_size", vm["disk_size"]), "vm.min_disk_size")
     if size < minimum:
@@ -165,6 +185,92 @@ def _check_install(install: dict) -> None:
     _regex(install["login_prompt"], "install.login_prompt")
 
 
+def _check_dialogue(section: dict, name: str) -> None:
+    """A long guest command's dialogue: prompts answered from secrets, success, failure and progress patterns."""
+    for i, prompt in enumerate(section.get("prompts") or []):
+        if not (isinstance(prompt, dict) and "expect" in prompt and ("secret" in prompt or "answer" in prompt)):
+            raise SpecError(f"{name}.prompts[{i}]", "use {expect: REGEX, secret: root_password|build_password} "
+                                                    "or {expect: REGEX, answer: TEXT}")
+        if prompt.get("secret") not in (None, "root_password", "build_password"):
+            raise SpecError(f"{name}.prompts[{i}].secret", f"{prompt['secret']!r} is not valid; use root_password "
+                                                           "or build_password")
+        _regex(prompt["expect"], f"{name}.prompts[{i}].expect")
+    if section.get("success"):
+        _regex(section["success"], f"{name}.success")
+    for i, pattern in enumerate(section.get("failure") or []):
+        _regex(pattern, f"{name}.failure[{i}]", groups=1 if name == "buildserver" else 0)
+    if section.get("progress"):
+        progress = section["progress"]
+        if "regex" not in progress:
+            raise SpecError(f"{name}.progress.regex", "is required: a regex whose group 1 names the current item")
+        _regex(progress["regex"], f"{name}.progress.regex", groups=1)
+
+
+def _check_buildserver(section: dict, native: dict) -> dict:
+    """The build server (playbooks/buildserver.yml): make-buildserver's command, options and dialogue, the web
+    service, the feed directory under the web root, and push-packages. Returns it with defaults filled in."""
+    if "feed" not in section or "push" not in section:
+        raise SpecError("buildserver.feed" if "feed" not in section else "buildserver.push",
+                        "is required: {name, path, owner, port} of the feed, {command, user} of push-packages")
+    merged = dict(DEFAULTS["buildserver"], **section)
+    tree = merged["tree"] or native["tree"]
+    if not tree.startswith("/"):
+        raise SpecError("buildserver.tree", f"{tree!r} must be an absolute path on the build server")
+    if not _COMMAND_RE.match(merged["command"]):
+        raise SpecError("buildserver.command", f"{merged['command']!r} is not a command such as "
+                                               "./scripts/make-buildserver")
+    _check_options(merged["options"], "buildserver.options")
+    _check_dialogue(merged, "buildserver")
+    if not merged["failure"]:
+        raise SpecError("buildserver.failure", "give at least one pattern whose group 1 names the package that "
+                                               "failed, such as 'building (\\S+) failed'")
+    if merged["logs"].startswith("/") or ".." in merged["logs"].split("/"):
+        raise SpecError("buildserver.logs", f"{merged['logs']!r} must be a path relative to the tree, such as "
+                                            "build/logs (one directory of logs per package)")
+    for key in ("service", "web_user"):
+        if not _PACKAGE_RE.match(merged[key]):
+            raise SpecError(f"buildserver.{key}", f"{merged[key]!r} is not a service or user name")
+    if merged["runlevel"] is not None and not _PACKAGE_RE.match(merged["runlevel"]):
+        raise SpecError("buildserver.runlevel", f"{merged['runlevel']!r} is not a runlevel name (or null: current)")
+    feed = merged["feed"]
+    for key in ("name", "path", "owner"):
+        if not feed.get(key):
+            raise SpecError(f"buildserver.feed.{key}", "is required")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", feed["name"]):
+        raise SpecError("buildserver.feed.name", f"{feed['name']!r} is not a feed name (opkg's src NAME)")
+    if not feed["path"].startswith(WEB_ROOT + "/") or ".." in feed["path"].split("/"):
+        raise SpecError("buildserver.feed.path", f"{feed['path']!r} must be a directory under the web root "
+                                                 f"{WEB_ROOT}, such as {WEB_ROOT}/{feed['name']}")
+    if not _USER_RE.match(feed["owner"]):
+        raise SpecError("buildserver.feed.owner", f"{feed['owner']!r} is not a user name")
+    port = feed.get("port", 80)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise SpecError("buildserver.feed.port", f"{port!r} is not a TCP port")
+    push = merged["push"]
+    if not _COMMAND_RE.match(push.get("command", "")):
+        raise SpecError("buildserver.push.command", f"{push.get('command')!r} is not a command such as "
+                                                    "./scripts/push-packages")
+    if not _USER_RE.match(push.get("user", "")):
+        raise SpecError("buildserver.push.user", f"{push.get('user')!r} is not a user name")
+    merged["tree"] = tree
+    merged["feed"] = dict(feed, port=port, url_path=feed["path"][len(WEB_ROOT):])
+    return merged
+
+
+def _check_options(options, field: str) -> None:
+    if not isinstance(options, list):
+        raise SpecError(field, f"{options!r} is not a list of options such as [--minimal]")
+    for i, option in enumerate(options):
+        if not isinstance(option, str) or not re.match(r"^--[a-z][a-z0-9-]*(=[A-Za-z0-9_.,/-]+)?$", option):
+            raise SpecError(f"{field}[{i}]", f"{option!r} is not an option such as --minimal or --buildall")
+
+
+def buildserver_with_options(buildserver: dict, options, field: str) -> dict:
+    """The build server section with make-buildserver's options replaced (checked like the recipe's)."""
+    _check_options(options, field)
+    return dict(buildserver, options=list(options))
+
+
 def _check_native(native: dict) -> None:
     for key in ("tree", "user", "command", "iso"):
         if not native.get(key):
@@ -175,23 +281,7 @@ def _check_native(native: dict) -> None:
         raise SpecError("native.iso", f"{native['iso']!r} must be a path relative to native.tree")
     if not _USER_RE.match(native["user"]):
         raise SpecError("native.user", f"{native['user']!r} is not a user name")
-    for i, prompt in enumerate(native.get("prompts") or []):
-        if not (isinstance(prompt, dict) and "expect" in prompt and ("secret" in prompt or "answer" in prompt)):
-            raise SpecError(f"native.prompts[{i}]", "use {expect: REGEX, secret: root_password|build_password} "
-                                                    "or {expect: REGEX, answer: TEXT}")
-        if prompt.get("secret") not in (None, "root_password", "build_password"):
-            raise SpecError(f"native.prompts[{i}].secret", f"{prompt['secret']!r} is not valid; use root_password "
-                                                           "or build_password")
-        _regex(prompt["expect"], f"native.prompts[{i}].expect")
-    if native.get("success"):
-        _regex(native["success"], "native.success")
-    for i, pattern in enumerate(native.get("failure") or []):
-        _regex(pattern, f"native.failure[{i}]")
-    if native.get("progress"):
-        progress = native["progress"]
-        if "regex" not in progress:
-            raise SpecError("native.progress.regex", "is required: a regex whose group 1 names the current item")
-        _regex(progress["regex"], "native.progress.regex", groups=1)
+    _check_dialogue(native, "native")
     if native.get("tarballs") is not None:
         _controller_path(native["tarballs"], "native.tarballs")
 
@@ -225,6 +315,8 @@ def _check_timeouts(values: dict) -> dict:
             kvm = _seconds(value, field)
             tcg = kvm * TIMEOUT_SCALE["tcg"]
         timeouts[key] = {"kvm": kvm, "tcg": tcg}
+    for key, seconds in OPTIONAL_TIMEOUTS.items():
+        timeouts.setdefault(key, {"kvm": float(seconds), "tcg": seconds * TIMEOUT_SCALE["tcg"]})
     for key in TIMEOUT_KEYS:
         if key not in timeouts:
             raise SpecError(f"timeouts.{key}", "is required (seconds under KVM, or {kvm: s, tcg: s})")
@@ -281,6 +373,9 @@ def validate(data: dict) -> dict:
     recipe = dict(data, timeouts=_check_timeouts(data["timeouts"]), stages=stages)
     for section, defaults in DEFAULTS.items():
         recipe[section] = dict(defaults, **(data.get(section) or {}))
+    recipe["vm"].setdefault("forwards", [])
+    recipe["buildserver"] = _check_buildserver(data["buildserver"], recipe["native"]) if "buildserver" in data \
+        else None
     return recipe
 
 

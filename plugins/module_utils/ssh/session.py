@@ -76,7 +76,7 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
                  report=None, progress_total: int | None = None, eta_seconds: float | None = None) -> dict:
     """Run ``line`` under a pty; answer prompts; count progress (calling ``report(text)``); return facts."""
     started = time.monotonic()
-    items, failures, success, answered = [], [], None, 0
+    items, failures, failed_items, success, answered = [], [], [], None, 0
     with ssh.PtySession(client, line, name, transcript=transcript,
                         secrets=[str(v) for v in secrets.values() if v]) as session:
         while True:
@@ -97,6 +97,8 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
                                secret=bool(data.get("secret")))
             elif kind == "failure":
                 failures.append(session.mask(match.group(0)))
+                if match.groups() and match.group(1):
+                    failed_items.append(session.mask(match.group(1)))  # what failed: a package, for its logs
             elif kind == "success":
                 success = session.mask(match.group(0))
             elif kind == "progress":
@@ -110,7 +112,7 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
         end = items[i + 1]["at"] if i + 1 < len(items) else round(time.monotonic() - started, 1)
         item["seconds"] = round(end - item["at"], 1)
     return {"rc": rc, "seconds": round(time.monotonic() - started, 1), "progress": items, "success": success,
-            "failures": failures, "answered_prompts": answered, "screen": screen}
+            "failures": failures, "failed_items": failed_items, "answered_prompts": answered, "screen": screen}
 
 
 def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:

@@ -93,3 +93,51 @@ def test_volume_outputs_are_verified_through_the_digest(tmp_path):
     assert cache.check("install1", STAGES, {}, str(tmp_path), [], volumes)["hit"]
     digests["disk1"] = "b" * 64
     assert "rebuilding" in cache.check("install1", STAGES, {}, str(tmp_path), [], volumes)["reason"]
+
+
+@pytest.fixture
+def served(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving tmp_path/www (a feed's Packages)."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "Packages").write_text("Package: busybox\nVersion: 1.36.1-1\n")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_url_output_is_fetched_again_on_check(tmp_path, served):
+    """A build server's verified feed: the cached stage re-reads Packages and reruns when it changed or is gone."""
+    root, base = served
+    outputs = {"feed": {"url": f"{base}/Packages"}}
+    assert not run_stage(tmp_path, "native", {"after": "k"}, outputs)["hit"]
+    manifest = json.loads((tmp_path / "m" / "native.json").read_text())
+    assert manifest["outputs"]["feed"]["sha256"] == cache.url_sha256(f"{base}/Packages")
+    assert run_stage(tmp_path, "native", {"after": "k"}, outputs)["hit"]
+    (root / "Packages").write_text("Package: busybox\nVersion: 1.36.1-2\n")
+    again = cache.check("native", STAGES, {"after": "k"}, str(tmp_path / "m"), [], no_volumes)
+    assert not again["hit"] and "serves something else" in again["reason"]
+    (root / "Packages").unlink()
+    gone = cache.check("native", STAGES, {"after": "k"}, str(tmp_path / "m"), [], no_volumes)
+    assert not gone["hit"] and "does not answer" in gone["reason"]
+
+
+def test_url_output_with_a_verified_digest_is_recorded_as_given(tmp_path, served):
+    _, base = served
+    checked = cache.check("native", STAGES, {}, str(tmp_path / "m"), [], no_volumes)
+    recorded = cache.record("native", checked["key"], checked["resolved_inputs"],
+                            {"feed": {"url": f"{base}/Packages", "sha256": "ab" * 32}}, no_volumes, 0.0,
+                            str(tmp_path / "m"), {}, [])
+    assert recorded["manifest"]["outputs"]["feed"]["sha256"] == "ab" * 32
+    with pytest.raises(SpecError) as err:
+        cache.record("native", checked["key"], {}, {"feed": {"url": f"{base}/nothing"}}, no_volumes, 0.0,
+                     str(tmp_path / "m"), {}, [])
+    assert err.value.field == "outputs.feed"

@@ -25,7 +25,7 @@ def load(name):
 def test_shipped_recipes_are_valid(name):
     recipe = validate(load(name))
     assert recipe["stages"] == list(STAGES)
-    assert set(recipe["timeouts"]) == {"boot", "install", "native", "stage1"}
+    assert set(recipe["timeouts"]) == {"boot", "install", "native", "stage1", "buildserver"}
 
 
 @pytest.mark.parametrize("name", ["minifix", "aloofix-0.9"])
@@ -170,12 +170,68 @@ def _with(change):
     (lambda d: d.update(ssh=None), "ssh", "must be a mapping"),
     # timeouts
     (lambda d: d["timeouts"].update(stage1={"kvm": 300}), "timeouts.stage1", "plain seconds"),
+    (lambda d: d["timeouts"].update(buildserver="an hour"), "timeouts.buildserver", "is not a number"),
+    # vm.forwards
+    (lambda d: d["vm"].update(forwards=[22]), "vm.forwards[0]", "forwarded already"),
+    (lambda d: d["vm"].update(forwards=[80, 80]), "vm.forwards[1]", "forwarded already"),
+    (lambda d: d["vm"].update(forwards=["http"]), "vm.forwards[0]", "is not a guest TCP port"),
+    (lambda d: d["vm"].update(forwards=80), "vm.forwards", "is not a list"),
+    # buildserver
+    (lambda d: d["buildserver"].pop("feed"), "buildserver.feed", "is required"),
+    (lambda d: d["buildserver"].pop("push"), "buildserver.push", "is required"),
+    (lambda d: d["buildserver"].update(options="--minimal"), "buildserver.options", "is not a list"),
+    (lambda d: d["buildserver"].update(options=["--buildall; rm -rf /"]), "buildserver.options[0]",
+     "is not an option"),
+    (lambda d: d["buildserver"].update(options=["minimal"]), "buildserver.options[0]", "--minimal"),
+    (lambda d: d["buildserver"].update(command="make-buildserver --buildall"), "buildserver.command",
+     "is not a command"),
+    (lambda d: d["buildserver"].update(failure=[]), "buildserver.failure", "group 1 names the package"),
+    (lambda d: d["buildserver"].update(failure=["building \\S+ failed"]), "buildserver.failure[0]",
+     "needs a group"),
+    (lambda d: d["buildserver"].update(progress={"regex": "^Building"}), "buildserver.progress.regex",
+     "needs a group"),
+    (lambda d: d["buildserver"].update(tree="src/minifix"), "buildserver.tree", "absolute path"),
+    (lambda d: d["buildserver"].update(logs="/var/log"), "buildserver.logs", "relative to the tree"),
+    (lambda d: d["buildserver"]["feed"].update(path="/var/www/minifix"), "buildserver.feed.path",
+     "under the web root /srv/www"),
+    (lambda d: d["buildserver"]["feed"].update(path="/srv/www/../etc"), "buildserver.feed.path", "web root"),
+    (lambda d: d["buildserver"]["feed"].update(port=0), "buildserver.feed.port", "is not a TCP port"),
+    (lambda d: d["buildserver"]["feed"].update(name="my feed"), "buildserver.feed.name", "opkg's src NAME"),
+    (lambda d: d["buildserver"]["feed"].update(owner="Build User"), "buildserver.feed.owner",
+     "is not a user name"),
+    (lambda d: d["buildserver"]["feed"].update(colour="red"), "buildserver.feed.colour", "is not a recipe key"),
+    (lambda d: d["buildserver"]["push"].update(user=""), "buildserver.push.user", "is not a user name"),
+    (lambda d: d["buildserver"]["push"].update(command="push-packages && reboot"), "buildserver.push.command",
+     "is not a command"),
+    (lambda d: d["buildserver"].update(service="web server"), "buildserver.service", "is not a service"),
 ])
 def test_bad_recipes_name_the_field(change, field, hint):
     with pytest.raises(SpecError) as err:
         validate(_with(change))
     assert err.value.field == field, str(err.value)
     assert hint in str(err.value)
+
+
+@pytest.mark.parametrize("name, feed", [("minifix", "/minifix"), ("aloofix-0.9", "/aloofix")])
+def test_shipped_buildservers(name, feed):
+    """Aloofix's build server procedure: make-buildserver as root in the tree, httpd, /srv/www/<distro> owned by
+    build, push-packages as build; failures name the package (group 1) so its build logs can be fetched."""
+    recipe = validate(load(name))
+    server = recipe["buildserver"]
+    assert server["tree"] == recipe["native"]["tree"] and server["command"] == "./scripts/make-buildserver"
+    assert server["feed"]["url_path"] == feed and server["feed"]["owner"] == "build" and server["service"] == "httpd"
+    assert server["push"] == {"command": "./scripts/push-packages", "user": "build"}
+    assert 80 in recipe["vm"]["forwards"]
+    for line, package in (("building rsync failed", "rsync"), ("build for perl failed", "perl"),
+                          ("installation of bash failed", "bash")):
+        matches = [re.search(p, line) for p in server["failure"]]
+        assert any(m and m.group(1) == package for m in matches), line
+    assert re.search(server["success"], "Finished: Sat Jun  8 12:00:00 UTC 2013")
+
+
+def test_recipe_without_a_buildserver_section():
+    recipe = validate(_with(lambda d: d.pop("buildserver")))
+    assert recipe["buildserver"] is None and recipe["timeouts"]["buildserver"]["kvm"] > 0
 
 
 def test_per_accelerator_timeouts():

@@ -8,7 +8,8 @@ root it uses the system user ``bsbuild`` (created if missing) through runuser. D
 are downloaded with apt-get into a cache (<out>/../cache/debs by default) that later builds reuse
 offline. Results: <out>/minifix-buildstrap.iso, <out>/iso_initrd.gz, <out>/vmlinuz and
 <out>/manifest.txt (the Debian versions and sha256 sums that went in). <out>/src/build/tarballs holds
-the kept sources a native rebuild in minifix must be seeded with (minifix-src ships an empty build/).
+the kept sources a native rebuild in minifix must be seeded with (minifix-src ships an empty build/), the
+.debs of the recipes stage 1 does not build (rsync, lighttpd, openldap, ...: make-buildserver's) included.
 """
 
 from __future__ import annotations
@@ -211,9 +212,11 @@ def build(out: Path, cache: Path | None = None) -> Path:
     if rc != 0:
         raise BuildError(f"scripts/buildstrap failed with rc {rc} (log: {log})")
     images = src / "images"
-    shutil.copy2(images / ISO_NAME, out / ISO_NAME)
-    shutil.copy2(images / "iso_initrd.gz", out / "iso_initrd.gz")
-    shutil.copy2(src / "build" / "imagetrees" / "minifix-buildstrap" / "boot" / "vmlinuz", out / "vmlinuz")
+    # copy, not copy2: is_up_to_date compares the recipe tree with these files' times, and the kernel in the
+    # image tree keeps the time of the build that unpacked it
+    shutil.copy(images / ISO_NAME, out / ISO_NAME)
+    shutil.copy(images / "iso_initrd.gz", out / "iso_initrd.gz")
+    shutil.copy(src / "build" / "imagetrees" / "minifix-buildstrap" / "boot" / "vmlinuz", out / "vmlinuz")
     write_manifest(src, out)
     return out / ISO_NAME
 

@@ -8,7 +8,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 .PHONY: setup test unit demo minifix bench clean help
 
 help:
-	@echo "make demo    set up this machine and run the main job on minifix"
+	@echo "make demo    set up this machine, buildstrap minifix and make its native instance a build server"
 	@echo "make test    set up this machine and run every test (unit, libvirt, real TCG VMs)"
 	@echo "make minifix build the minifix stage-1 ISO into images/minifix/"
 	@echo "make bench   print timing figures (bench/)"
@@ -25,6 +25,7 @@ test: setup
 
 demo: setup
 	$(VENV)/bin/ansible-playbook playbooks/buildstrap.yml
+	$(VENV)/bin/ansible-playbook playbooks/buildserver.yml
 
 minifix: setup
 	$(PY) -m recipes.minifix.build --out images/minifix

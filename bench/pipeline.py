@@ -30,11 +30,10 @@ from scripts.cleanup import cleanup  # noqa: E402
 VM = "bsbench-pipeline"
 
 
-def playbook(work: Path, label: str, *extra, background=False):
-    run_dir = work / label
+def run_playbook(name: str, run_dir: Path, label: str, *args, background=False):
+    """ansible-playbook playbooks/<name> with its timeline in run_dir: (wall seconds, timeline), or the process."""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), BUILDSTRAP_RUN_DIR=str(run_dir))
-    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), "playbooks/buildstrap.yml",
-           "-e", f"buildstrap_images_dir={work}/images", "-e", f"buildstrap_vm_name={VM}", *extra]
+    cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook"), f"playbooks/{name}", *args]
     if background:
         return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), run_dir
     started = time.monotonic()
@@ -43,6 +42,11 @@ def playbook(work: Path, label: str, *extra, background=False):
         print(proc.stdout[-3000:])
         raise SystemExit(f"{label}: ansible-playbook failed")
     return time.monotonic() - started, json.loads((run_dir / "timeline.json").read_text())
+
+
+def playbook(work: Path, label: str, *extra, background=False):
+    return run_playbook("buildstrap.yml", work / label, label, "-e", f"buildstrap_images_dir={work}/images",
+                        "-e", f"buildstrap_vm_name={VM}", *extra, background=background)
 
 
 def show(label: str, wall: float, timeline: dict) -> None:

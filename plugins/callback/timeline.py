@@ -57,7 +57,7 @@ class CallbackModule(CallbackBase):
                 if os.path.basename(os.path.abspath(playbook._basedir)) == "playbooks" else os.getcwd()
             run_dir = os.path.join(base, "logs", time.strftime("%Y%m%d-%H%M%S") + f"-{name}")
             os.environ["BUILDSTRAP_RUN_DIR"] = run_dir
-        os.makedirs(run_dir, exist_ok=True)
+        os.makedirs(run_dir, mode=0o700, exist_ok=True)  # transcripts: private, as the run reads it
         self.run_dir = run_dir
         self._display.display(f"Buildstrap run directory: {run_dir}")
 

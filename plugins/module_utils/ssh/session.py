@@ -118,9 +118,9 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
 def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:
     of = f"{count}/{total}" if total else f"{count}"
     eta = ""
-    if eta_seconds:
-        eta = f", ETA {max(0, eta_seconds - elapsed):.0f}s (last run {eta_seconds:.0f}s)"
-    elif total and count > 1:
+    if eta_seconds and eta_seconds > elapsed:
+        eta = f", ETA {eta_seconds - elapsed:.0f}s (last run {eta_seconds:.0f}s)"
+    elif total and count > 1:  # no last run, or this one is slower: from this run's own pace
         eta = f", ETA {elapsed / (count - 1) * (total - count + 1):.0f}s"
     return f"[{name}] {item} ({of}), elapsed {elapsed:.0f}s{eta}"
 

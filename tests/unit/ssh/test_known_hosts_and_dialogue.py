@@ -103,3 +103,16 @@ def test_transcript_masks_secrets_and_escape_sequences_split_across_reads(tmp_pa
     text = transcript.read_text()
     assert "hunter2" not in text and "********" in text and "sent a secret" in text
     assert "\x1b" not in text and clean_text("a\r\nb\x1b[0m") == "a\nb"
+
+
+@pytest.mark.parametrize("count, total, elapsed, eta, expected", [
+    (1, None, 5, None, "[make] gcc (1), elapsed 5s"),
+    (3, 10, 20, None, "[make] gcc (3/10), elapsed 20s, ETA 80s"),  # 10 s an item so far, 8 items to go
+    (3, 10, 20, 50, "[make] gcc (3/10), elapsed 20s, ETA 30s (last run 50s)"),
+    # slower than the last run: the last run's time says nothing more; this run's pace does
+    (3, 10, 60, 50, "[make] gcc (3/10), elapsed 60s, ETA 240s"),
+])
+def test_progress_line_counts_and_estimates(count, total, elapsed, eta, expected):
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.session import _progress_line
+
+    assert _progress_line("make", "gcc", count, total, elapsed, eta) == expected

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -46,3 +47,58 @@ def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1
         env["BUILDSTRAP_RUN_DIR"] = str(extra_vars["buildstrap_run_dir"])
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="session")
+def native_pipeline(artifacts, run_id):
+    """playbooks/buildstrap.yml from zero on minifix, once per session: (Pipeline, the first run's result). Its
+    native instance is the build server of the buildserver tests, then the pipeline test's cached and resumed
+    runs use it; it is removed with its volumes at the end, pass or fail."""
+    from tests.conftest import run_module
+    from tests.integration.pipeline import Pipeline
+
+    workdir = artifacts / "pipeline"
+    workdir.mkdir()
+    pipe = Pipeline(workdir, f"{run_id}-pipe")
+    try:
+        yield pipe, pipe.run("zero")
+    finally:
+        run_module("vm", {"name": pipe.vm_name, "state": "absent", "remove_volumes": True})
+
+
+class BuildServer:
+    """The session's build server: the native instance after playbooks/buildserver.yml --minimal."""
+
+    def __init__(self, pipeline, first_run):
+        self.pipeline, self.first_run = pipeline, first_run
+        self.instance = pipeline.instance()
+        self.host = self.instance["name"]
+        info = json.loads((pipeline.state / "buildserver.json").read_text())
+        self.feed_name = info["feed_name"]
+        self.feed_url_host = info["feed_url"]            # the controller's, through the 127.0.0.1 forward
+        self.feed_url_guests = info["feed_url_guests"]   # other guests', through SLIRP's gateway
+        self.feed_url = "http://127.0.0.1/" + self.feed_name  # the server's own, on its port 80
+        self.inventory = pipeline.workdir / "instances.buildstrap.yml"
+        self.inventory.write_text(f"plugin: aloofix.buildstrap.instances\nimages_dir: {pipeline.images}\n")
+
+    def run(self, label, *extra, timeout=2400):
+        return self.pipeline.run(label, "-e", "buildstrap_buildserver_options=--minimal", *extra,
+                                 playbook="buildserver.yml", timeout=timeout)
+
+    def ssh(self, command: str, timeout: float = 120) -> tuple[int, str, str]:
+        from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
+
+        inst = self.instance
+        with ssh.connect("127.0.0.1", inst["ansible_port"], "root", inst["ansible_ssh_private_key_file"],
+                         inst["known_hosts"], profile=inst["ssh_profile"]) as client:
+            return ssh.run(client, ssh.explicit_path(command), timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def buildserver(native_pipeline):
+    """playbooks/buildserver.yml (make-buildserver --minimal) on the session's native instance, once."""
+    pipeline, first = native_pipeline
+    assert first["rc"] == 0, "the session's buildstrap pipeline failed:\n" + first["output"][-3000:]
+    run = pipeline.run("buildserver", "-e", "buildstrap_buildserver_options=--minimal", playbook="buildserver.yml")
+    assert run["rc"] == 0, run["output"][-5000:]
+    return BuildServer(pipeline, run)

@@ -77,7 +77,7 @@ def test_rerun_changes_nothing_and_boots_nothing(buildserver):
 
 
 def test_tampered_package_and_truncated_index_are_named(buildserver):
-    opk = sorted(f for f in _feed_files(buildserver) if f.startswith("busybox_") and f.endswith(".opk"))[0]
+    opk = sorted(f for f in _feed_files(buildserver) if f.startswith("rsync_") and f.endswith(".opk"))[0]
     try:
         rc, _, err = buildserver.ssh(f"printf X >> /srv/www/minifix/{opk}")
         assert rc == 0, err
@@ -122,32 +122,31 @@ def test_push_removes_a_deleted_package_from_the_feed(buildserver):
 
 
 def test_make_buildserver_failure_names_the_package_and_resumes(buildserver):
-    """rsync's kept source is broken and rsync uninstalled: make-buildserver fails building it; the run names rsync,
-    fetches its build logs, and the next run (source repaired) resumes at make_buildserver."""
+    """rsync uninstalled and its recipe broken in the server's tree: make-buildserver fails building it; the run
+    names rsync, fetches its build logs, and the next run (recipe repaired) resumes at make_buildserver. (A broken
+    kept .deb would not do: the stage sends the controller's good copy before it builds.)"""
     tree = "/usr/src/minifix-0.9"
-    rc, out, err = buildserver.ssh(f"cd {tree}/build/tarballs/rsync && ls *.deb | head -1")
-    assert rc == 0 and out.strip(), err
-    deb = out.strip()
-    # Neither installed nor in the tree's own feed: magic-install has to build it, from a kept .deb that no
-    # longer matches its recorded sha256.
-    rc, _, err = buildserver.ssh(f"cd {tree} && opkg remove rsync >/dev/null && rm -f build/status/rsync "
-                                 f"pkgs/rsync_*.opk && su -c './scripts/build-pkg --index' build >/dev/null && "
-                                 f"cp build/tarballs/rsync/{deb} /var/tmp/{deb} && "
-                                 f"printf X >> build/tarballs/rsync/{deb}")
+    spec = f"{tree}/specs/pkgs/rsync/spec.sh"
+    # Neither installed nor in the tree's own feed: magic-install has to build it, and its build stage fails.
+    rc, _, err = buildserver.ssh(f"cd {tree} && opkg remove rsync >/dev/null && rm -f pkgs/rsync_*.opk && "
+                                 "su -c './scripts/build-pkg --index' build >/dev/null && "
+                                 f"cp {spec} /var/tmp/rsync-spec.sh && "
+                                 f"echo 'build() {{ echo injected failure >&2; return 1; }}' >> {spec}")
     assert rc == 0, err
     try:
         failed = buildserver.run("inject", "-e", "buildstrap_force=make_buildserver")
-        assert failed["rc"] != 0
+        assert failed["rc"] != 0, failed["output"][-3000:]
         assert stage_status(failed["timeline"])["makebuildserver"] == "failed"
-        assert "building rsync" in failed["output"] and "Traceback" not in failed["output"]
-        logs = list((failed["dir"] / "make_buildserver.logs" / "rsync").glob("*.log"))
-        assert logs, "the failing package's build logs were fetched"
+        assert "make-buildserver failed building rsync" in failed["output"]
+        assert "Traceback" not in failed["output"]
+        logs = {p.name: p.read_text() for p in (failed["dir"] / "make_buildserver.logs" / "rsync").glob("*.log")}
+        assert "injected failure" in logs.get("build.log", ""), sorted(logs)
     finally:
-        rc, _, err = buildserver.ssh(f"cp /var/tmp/{deb} {tree}/build/tarballs/rsync/{deb}")
+        rc, _, err = buildserver.ssh(f"cp /var/tmp/rsync-spec.sh {spec} && chown build {spec}")
     assert rc == 0, err
     resumed = buildserver.run("resumed")
     assert resumed["rc"] == 0, resumed["output"][-3000:]
     status = stage_status(resumed["timeline"])
-    assert status["makebuildserver"] == "ok" and status["verify"] in ("ok", "cached"), status
+    assert status["makebuildserver"] == "ok" and status["httpd"] == "cached" and status["push"] == "ok", status
     rc, out, _ = buildserver.ssh("opkg list-installed | grep '^rsync '")
     assert rc == 0 and out.startswith("rsync "), out

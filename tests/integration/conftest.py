@@ -69,8 +69,8 @@ def native_pipeline(artifacts, run_id):
 class BuildServer:
     """The session's build server: the native instance after playbooks/buildserver.yml --minimal."""
 
-    def __init__(self, pipeline, first_run):
-        self.pipeline, self.first_run = pipeline, first_run
+    def __init__(self, pipeline, first_run, check_run):
+        self.pipeline, self.first_run, self.check_run = pipeline, first_run, check_run
         self.instance = pipeline.instance()
         self.host = self.instance["name"]
         info = json.loads((pipeline.state / "buildserver.json").read_text())
@@ -99,6 +99,8 @@ def buildserver(native_pipeline):
     """playbooks/buildserver.yml (make-buildserver --minimal) on the session's native instance, once."""
     pipeline, first = native_pipeline
     assert first["rc"] == 0, "the session's buildstrap pipeline failed:\n" + first["output"][-3000:]
+    checked = pipeline.run("buildserver-check", "-e", "buildstrap_buildserver_options=--minimal", "--check",
+                           "--diff", playbook="buildserver.yml")
     run = pipeline.run("buildserver", "-e", "buildstrap_buildserver_options=--minimal", playbook="buildserver.yml")
     assert run["rc"] == 0, run["output"][-5000:]
-    return BuildServer(pipeline, run)
+    return BuildServer(pipeline, run, checked)

@@ -34,6 +34,17 @@ def _restore_feed(server):
     assert again["rc"] == 0, again["output"][-3000:]
 
 
+def test_check_mode_first_changes_nothing(buildserver):
+    """buildserver.yml --check --diff on the fresh native instance (run by the fixture before the real run): it
+    reports what it would change, records nothing, and the real run that followed still had everything to do."""
+    checked = buildserver.check_run
+    assert checked["rc"] == 0, checked["output"][-5000:]
+    assert changed_tasks(checked["output"]) > 0
+    assert "check mode: the feed would be pushed and verified" in checked["output"]
+    status = stage_status(buildserver.first_run["timeline"])
+    assert [status[s] for s in BUILDSERVER_STAGES] == ["ok"] * 5, "check mode recorded a stage as done"
+
+
 def test_native_instance_becomes_a_build_server(buildserver):
     run = buildserver.first_run
     status = stage_status(run["timeline"])

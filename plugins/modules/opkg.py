@@ -68,13 +68,9 @@ options:
     description: opkg's configuration file on the guest (C(opkg -f) when not the default).
     type: str
     default: /etc/opkg/opkg.conf
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+extends_documentation_fragment:
+  - aloofix.buildstrap.guest
 notes:
-  - This is an action plugin; the module file only carries the documentation.
   - It uses only what opkg 0.1.8 offers (C(update), C(list-installed), C(install), C(upgrade), C(remove),
     C(-f), C(-d), C(-o), C(--force-reinstall)) and reads the feeds' lists from opkg's lists directory
     (C(option lists_dir), default C(/usr/lib/opkg/lists), under the offline root or the destination).

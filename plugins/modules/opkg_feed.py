@@ -41,13 +41,8 @@ options:
       I(state=present) when its directory exists).
     type: str
     default: /etc/opkg/opkg.conf
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
-notes:
-  - This is an action plugin; the module file only carries the documentation.
+extends_documentation_fragment:
+  - aloofix.buildstrap.guest
 seealso:
   - module: aloofix.buildstrap.opkg
 """

@@ -44,13 +44,9 @@ options:
     description: Seconds C(sv) waits for the service to come up or go down.
     type: int
     default: 30
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: full
+extends_documentation_fragment:
+  - aloofix.buildstrap.guest
 notes:
-  - This is an action plugin; the module file only carries the documentation.
   - At least one of I(enabled) and I(state) is required.
   - Aloofix's httpd and dropbear run scripts exit when there is no default route, so they may not stay up on a
     guest without one.

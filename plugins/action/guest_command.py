@@ -63,4 +63,6 @@ class ActionModule(ActionBase):
         if res["rc"] not in args["ok_rc"]:
             result.update(failed=True, msg=f"{command!r} exited with {res['rc']}: "
                                            + (stderr.strip() or stdout.strip())[-2000:])
+        else:
+            result["failed"] = False  # Ansible takes a result with a non-zero rc and no 'failed' for a failure
         return result

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 
-@pytest.mark.parametrize("name", ["svadmin", "opkg", "opkg_feed"])
+@pytest.mark.parametrize("name", ["svadmin", "opkg", "opkg_feed", "guest_file", "guest_group", "guest_user"])
 def test_documented_options_are_the_validated_ones(name):
     action = importlib.import_module(f"ansible_collections.aloofix.buildstrap.plugins.action.{name}")
     module = importlib.import_module(f"ansible_collections.aloofix.buildstrap.plugins.modules.{name}")

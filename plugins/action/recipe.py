@@ -26,7 +26,7 @@ ARGS = {
     "disk_size": {"type": "str"},
     "vm_name": {"type": "str"},
     # Which playbook loads it: its stages are what buildstrap_force may name.
-    "pipeline": {"type": "str", "default": "buildstrap", "choices": ["buildstrap", "buildserver"]},
+    "pipeline": {"type": "str", "default": "buildstrap", "choices": ["buildstrap", "buildserver", "clients"]},
     # make-buildserver's options instead of the recipe's buildserver.options (e.g. --minimal).
     "buildserver_options": {"type": "raw"},
 }
@@ -124,7 +124,8 @@ class ActionModule(ActionBase):
                 if isinstance(options, str):
                     options = options.split()
                 buildserver = recipes.buildserver_with_options(buildserver, options, "buildstrap_buildserver_options")
-        stages = list(recipes.BUILDSERVER_STAGES) if args["pipeline"] == "buildserver" else recipe["stages"]
+        stages = {"buildserver": list(recipes.BUILDSERVER_STAGES), "clients": list(recipes.CLIENT_STAGES)}.get(
+            args["pipeline"], recipe["stages"])
         force = args["force"]
         if isinstance(force, str):
             force = [f for f in force.replace(",", " ").split() if f]

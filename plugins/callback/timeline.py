@@ -33,6 +33,7 @@ GUEST_WORK = {
     "aloofix.buildstrap.guest_reachable", "aloofix.buildstrap.console", "ansible.builtin.command",
     "aloofix.buildstrap.guest_fetch", "aloofix.buildstrap.guest_push", "aloofix.buildstrap.guest_command",
     "aloofix.buildstrap.svadmin", "aloofix.buildstrap.opkg", "aloofix.buildstrap.opkg_feed",
+    "aloofix.buildstrap.guest_file", "aloofix.buildstrap.guest_user", "aloofix.buildstrap.guest_group",
 }
 
 

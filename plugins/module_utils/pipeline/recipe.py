@@ -19,6 +19,9 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec impor
 STAGES = ("stage1", "install1", "native", "install2")
 # The build server's stages (playbooks/buildserver.yml), in order, on the native instance or a buildservers host.
 BUILDSERVER_STAGES = ("make_buildserver", "httpd", "feed", "push", "verify")
+# playbooks/clients.yml: each client VM is provisioned, then configured by its role (not cached: every run
+# checks every resource, and a second run changes nothing).
+CLIENT_STAGES = ("provision", "configure")
 TIMEOUT_KEYS = ("boot", "install", "native", "stage1", "buildserver")
 # Timeouts a recipe may leave out (seconds under KVM; x4 under TCG).
 OPTIONAL_TIMEOUTS = {"buildserver": 1800}

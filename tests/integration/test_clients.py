@@ -1,0 +1,227 @@
+"""playbooks/clients.yml with the example inventory inventory/fleet (4 client VMs of 3 roles, real TCG VMs cloned
+from the session's native instance and configured from its build server's --buildall feed): every role passes
+its checks, a second run changes nothing, a drift check (--check --diff) reports exactly the resources a test
+changed and the next run repairs them, bad inventory data is refused before any VM exists, and the libvirt
+inventory plugin finds the fleet with working SSH variables.
+
+The fleet is made once for this module (the ``fleet`` fixture) and removed at its end, pass or fail: its clones
+are backed by the native instance's installed disk, which the pipeline tests may reinstall."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, RUN_ID, ansible_env, remove_test_objects
+from tests.integration.guest import Guest
+from tests.integration.pipeline import changed_tasks
+
+pytestmark = pytest.mark.vm
+
+INVENTORY = ROOT / "inventory" / "fleet"
+HOSTS = ("ldap1", "log1", "web1", "web2")
+FLEET = f"{RUN_ID}-fleet"
+# Deterministic ports of their own per test session: client N has PORT_BASE + 10N (SSH) and the next ones.
+PORT_BASE = 30000 + (os.getpid() % 300) * 100
+
+
+def _recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP counters per host."""
+    recap = output.split("PLAY RECAP")[-1]
+    return {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
+            for m in re.finditer(r"^(\S+)\s+:\s+(.*)$", recap, re.MULTILINE)}
+
+
+class Fleet:
+    def __init__(self, pipeline):
+        self.pipeline = pipeline
+        self.state = pipeline.state / "fleet" / FLEET
+        self.runs = {}
+
+    def run(self, label, *extra, timeout=2400):
+        return self.pipeline.run(label, "-i", str(INVENTORY), "-e", f"fleet_name={FLEET}",
+                                 "-e", f"fleet_port_base={PORT_BASE}", *extra, playbook="clients.yml",
+                                 timeout=timeout)
+
+    def record(self, host) -> dict:
+        return json.loads((self.state / f"{host}.json").read_text())
+
+    def port(self, host, guest: int, proto: str = "tcp") -> int:
+        summary = json.loads((self.pipeline.state / "fleet" / f"{FLEET}.json").read_text())
+        return next(f["host"] for f in summary["clients"][host]["forwards"]
+                    if f["guest"] == guest and f["proto"] == proto)
+
+    def inventory(self) -> Path:
+        """An inventory of the fleet for ad hoc runs: each client with its connection variables."""
+        path = self.pipeline.workdir / "fleet.yml"
+        inst = self.pipeline.instance()
+        hosts = {}
+        for host in HOSTS:
+            rec = self.record(host)
+            hosts[host] = {
+                "ansible_host": "127.0.0.1", "ansible_port": rec["ssh_port"], "ansible_user": "root",
+                "ansible_ssh_private_key_file": inst["ansible_ssh_private_key_file"],
+                "ansible_ssh_common_args": f"-o UserKnownHostsFile={rec['known_hosts']} -o StrictHostKeyChecking=yes "
+                                           "-o IdentitiesOnly=yes -o ControlMaster=no -o ControlPath=none "
+                                           + _openssh_args(inst["ssh_profile"]),
+                "ansible_python_interpreter": "/nonexistent/guests-have-no-python",
+            }
+        path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
+        return path
+
+
+def _openssh_args(profile: str) -> str:
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
+
+    return profiles.openssh_args(profile)
+
+
+@pytest.fixture(scope="module")
+def fleet(native_pipeline):
+    pipeline, first = native_pipeline
+    assert first["rc"] == 0, "the session's buildstrap pipeline failed:\n" + first["output"][-3000:]
+    # The roles install lighttpd, openldap, sqlite and socklog from the feed: every recipe is built.
+    server = pipeline.run("fleet-buildserver", "-e", "buildstrap_buildserver_options=--buildall",
+                          playbook="buildserver.yml", timeout=3600)
+    assert server["rc"] == 0, server["output"][-5000:]
+    fleet = Fleet(pipeline)
+    try:
+        fleet.runs["first"] = fleet.run("fleet-first")
+        assert fleet.runs["first"]["rc"] == 0, fleet.runs["first"]["output"][-6000:]
+        fleet.runs["second"] = fleet.run("fleet-second")
+        yield fleet
+    finally:
+        remove_test_objects(match=lambda name: name.startswith(FLEET + "-"))
+
+
+def test_every_client_comes_up_cloned_with_its_own_identity(fleet):
+    first = fleet.runs["first"]
+    recap = _recap(first["output"])
+    assert set(HOSTS) <= set(recap), recap
+    keys = {}
+    for host in HOSTS:
+        rec = fleet.record(host)
+        assert rec["provision"] == "clone" and rec["vm_name"] == f"{FLEET}-{host}"
+        assert rec["ssh_port"] == PORT_BASE + 10 * {"web1": 1, "web2": 2, "ldap1": 3, "log1": 4}[host]
+        keys[host] = tuple(sorted(rec["host_keys"]))
+        # learned from the console, pinned for its own port only
+        pinned = Path(rec["known_hosts"]).read_text()
+        assert f"[127.0.0.1]:{rec['ssh_port']}" in pinned and len(pinned.splitlines()) == len(rec["host_keys"])
+    server_keys = tuple(sorted(fleet.pipeline.instance()["host_keys"]))
+    assert len(set(keys.values())) == len(HOSTS) and server_keys not in keys.values(), "clones kept shared host keys"
+    guests = Guest(fleet.inventory(), "web1")
+    assert guests.sh("hostname").strip() == "web1"
+    assert "10.0.2.2\tbuildserver" in guests.sh("cat /etc/hosts")
+    assert re.search(r"^src minifix http://buildserver:\d+/minifix$", guests.sh("cat /etc/opkg/opkg.conf"), re.M)
+
+
+def test_each_role_passes_its_checks(fleet):
+    inventory = fleet.inventory()
+    # role_web: the page is served (through the client's own 127.0.0.1 forward); host data beats role data
+    for host, title in (("web1", "Buildstrap fleet"), ("web2", "Buildstrap fleet (second web server)")):
+        with urllib.request.urlopen(f"http://127.0.0.1:{fleet.port(host, 80)}/", timeout=30) as resp:
+            page = resp.read().decode()
+        assert f"<title>{title}</title>" in page and resp.headers["Server"].startswith("lighttpd"), page
+    # ... and the site's sqlite schema exists
+    web1 = Guest(inventory, "web1")
+    assert web1.sh("sqlite3 /var/lib/db/site.db .tables").split() == ["pages", "visits"]
+    assert web1.sh("sqlite3 /var/lib/db/site.db 'PRAGMA user_version;'").strip() == "1"
+    # role_ldap: the test entry is found with ldapsearch, over the network
+    ldap = Guest(inventory, "ldap1")
+    found = ldap.sh("ldapsearch -x -LLL -H ldap://127.0.0.1 -b dc=fleet,dc=minifix,dc=local '(uid=test)' dn cn")
+    assert "dn: uid=test,ou=people,dc=fleet,dc=minifix,dc=local" in found and "cn: Test User" in found
+    # role_log: a syslog line from another client arrives at the log host (UDP through SLIRP's gateway)
+    mark = f"bstest-syslog-{time.time_ns()}"
+    web1.sh(f"logger -t bstest {mark}")
+    log = Guest(inventory, "log1")
+    deadline = time.monotonic() + 60
+    while mark not in log.sh("cat /var/log/socklog/inet/current 2>/dev/null; true"):
+        assert time.monotonic() < deadline, "the log host never received the client's syslog line"
+        time.sleep(2)
+    # profile_base on every client: the site's admin user, NTP servers
+    for host in HOSTS:
+        guest = Guest(inventory, host)
+        assert re.search(r"^ops:x:1100:1100:", guest.sh("cat /etc/passwd"), re.M), host
+        assert 'ntpservers="buildserver"' in guest.sh("cat /etc/sysconfig/ntpd")
+
+
+def test_second_run_changes_nothing(fleet):
+    second = fleet.runs["second"]
+    assert second["rc"] == 0, second["output"][-5000:]
+    recap = _recap(second["output"])
+    assert all(recap[h]["changed"] == 0 for h in HOSTS), recap
+    assert changed_tasks(second["output"]) == 0, second["output"][-5000:]
+    report = json.loads((second["dir"] / "resources.json").read_text())
+    assert all(not report["hosts"][h]["changed"] for h in HOSTS), report
+
+
+def test_drift_is_reported_exactly_and_repaired(fleet):
+    inventory = fleet.inventory()
+    web1 = Guest(inventory, "web1")
+    motd = web1.sh("cat /etc/motd")
+    web1.sh("echo 'hand edit' >>/etc/motd; SVDIR=/var/service sv down lighttpd")
+    checked = fleet.run("fleet-drift", "--check", "--diff")
+    assert checked["rc"] == 0, checked["output"][-5000:]
+    report = json.loads((checked["dir"] / "resources.json").read_text())
+    assert report["check_mode"] is True
+    drift = {h: sorted(item["resource"] for item in report["hosts"][h]["changed"]) for h in HOSTS}
+    assert drift == {"web1": ["file /etc/motd", "service lighttpd"], "web2": [], "ldap1": [], "log1": []}, drift
+    assert "web1: DRIFT file /etc/motd" in checked["output"] and "web2: in sync" in checked["output"]
+    assert "hand edit" in checked["output"]  # --diff shows the file's change
+    assert "hand edit" in web1.sh("cat /etc/motd"), "check mode changed the file"
+
+    repaired = fleet.run("fleet-repair")
+    assert repaired["rc"] == 0, repaired["output"][-5000:]
+    report = json.loads((repaired["dir"] / "resources.json").read_text())
+    assert sorted(i["resource"] for i in report["hosts"]["web1"]["changed"]) == ["file /etc/motd", "service lighttpd"]
+    assert web1.sh("cat /etc/motd") == motd
+    assert web1.sh("SVDIR=/var/service sv status lighttpd").startswith("run:")
+    with urllib.request.urlopen(f"http://127.0.0.1:{fleet.port('web1', 80)}/", timeout=30) as resp:
+        assert resp.status == 200
+
+
+def test_bad_inventory_data_is_refused_before_any_vm(fleet):
+    before = _domains()
+    bad = fleet.run("fleet-bad-index", "-e", "client_index=1")
+    assert bad["rc"] != 0 and "client_index: 1 is also" in bad["output"], bad["output"][-3000:]
+    bad = fleet.run("fleet-bad-method", "-e", "client_provision=pxe")
+    assert bad["rc"] != 0 and "client_provision: 'pxe' is not one of clone, install" in bad["output"]
+    assert "Traceback" not in bad["output"]
+    assert _domains() == before
+
+
+def _domains() -> set[str]:
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+
+    with api.connection("qemu:///system") as conn:
+        return {d.name() for d in api.list_domains(conn)}
+
+
+def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):
+    source = tmp_path / "fleet.libvirt.yml"
+    source.write_text("plugin: aloofix.buildstrap.libvirt\nuri: qemu:///system\npipelines: [clients]\n"
+                      f"keyed_groups: [{{key: buildstrap_metadata.role, prefix: kind}}]\n")
+    listing = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--list"],
+                             cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+    assert listing.returncode == 0, listing.stderr
+    data = json.loads(listing.stdout)
+    hostvars = data["_meta"]["hostvars"]
+    for host in HOSTS:
+        assert hostvars[host]["ansible_port"] == fleet.record(host)["ssh_port"]
+        assert hostvars[host]["ansible_host"] == "127.0.0.1"
+        assert f"UserKnownHostsFile={fleet.record(host)['known_hosts']}" in hostvars[host]["ansible_ssh_common_args"]
+    assert set(data["kind_role_web"]["hosts"]) >= {"web1", "web2"}
+    # and the variables work: an ad hoc module run over the pinned keys
+    ran = subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(source), "ldap1", "-m",
+                          "aloofix.buildstrap.guest_command", "-a", '{"cmd": "hostname", "changes": false}'],
+                         cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0 and "ldap1" in ran.stdout.split("=>", 1)[-1], ran.stdout + ran.stderr

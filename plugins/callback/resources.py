@@ -55,6 +55,17 @@ CONTROLLER_SIDE = {"vm", "vm_volume", "vm_network", "vm_checkpoint", "console", 
                    "fleet", "recipe", "stage_cache"}
 
 
+def role_path(task) -> str:
+    """The roles a task runs in, outermost first (``role_web > profile_webserver > web > service``)."""
+    names, node = [], task
+    while node is not None:
+        role = getattr(node, "_role", None)
+        if role is not None and (not names or names[-1] != role.get_name()):
+            names.append(role.get_name())
+        node = getattr(node, "_parent", None)
+    return " > ".join(reversed(names))
+
+
 class CallbackModule(CallbackBase):
     CALLBACK_VERSION = 2.0
     CALLBACK_TYPE = "aggregate"
@@ -101,9 +112,10 @@ class CallbackModule(CallbackBase):
         res = result._result
         name = resource_of(task.action, task.args or {}, res, task.name or task.get_name())
         if status == "failed":
-            entry["failed"].append({"resource": name, "role": role})
+            entry["failed"].append({"resource": name, "role": role, "roles": role_path(task)})
         elif res.get("changed"):
-            entry["changed"].append({"resource": name, "role": role, "task": task.name or task.get_name()})
+            entry["changed"].append({"resource": name, "role": role, "roles": role_path(task),
+                                     "task": task.name or task.get_name()})
 
     def v2_runner_on_ok(self, result):
         if "results" in result._result:  # a loop's summary: its items were recorded one by one
@@ -132,9 +144,9 @@ class CallbackModule(CallbackBase):
                 lines.append(f"  {host}: in sync")
                 continue
             for item in entry["changed"]:
-                lines.append(f"  {host}: {title} {item['resource']} (role {item['role'] or '-'})")
+                lines.append(f"  {host}: {title} {item['resource']} ({item['roles'] or 'no role'})")
             for item in entry["failed"]:
-                lines.append(f"  {host}: FAILED {item['resource']} (role {item['role'] or '-'})")
+                lines.append(f"  {host}: FAILED {item['resource']} ({item['roles'] or 'no role'})")
         lines.append("Time per role (seconds, per host):")
         for host in sorted(guests):
             roles = guests[host]["roles"]

@@ -225,3 +225,16 @@ def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):
                           "aloofix.buildstrap.guest_command", "-a", '{"cmd": "hostname", "changes": false}'],
                          cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0 and "ldap1" in ran.stdout.split("=>", 1)[-1], ran.stdout + ran.stderr
+
+
+def test_check_mode_on_a_new_fleet_creates_nothing(fleet):
+    """--check on a fleet that does not exist yet: each client 'would be created', and nothing is."""
+    before = _domains()
+    checked = fleet.pipeline.run("fleet-check-new", "-i", str(INVENTORY), "-e", f"fleet_name={FLEET}-new",
+                                 "-e", f"fleet_port_base={PORT_BASE + 50}", "--check", playbook="clients.yml")
+    assert checked["rc"] == 0, checked["output"][-5000:]
+    for host in HOSTS:
+        assert f"{host}: its VM {FLEET}-new-{host} would be created" in checked["output"]
+    assert _domains() == before
+    assert not (fleet.pipeline.state / "fleet" / f"{FLEET}-new").exists() or \
+        not any((fleet.pipeline.state / "fleet" / f"{FLEET}-new").glob("*.json"))

@@ -56,6 +56,13 @@ options:
     type: list
     elements: str
     default: []
+  fleets:
+    description:
+      - Only client VMs of these fleets (metadata C(fleet), see C(playbooks/clients.yml)); two fleets made from
+        the same inventory have the same host names, so an inventory lists one of them. Empty lists every fleet.
+    type: list
+    elements: str
+    default: []
   running_only:
     description:
       - Only domains that are running (C(buildstrap_running)); otherwise stopped domains are listed too, with their
@@ -179,6 +186,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         metadata = record["metadata"]
         pipelines = self.get_option("pipelines")
         if pipelines and metadata.get("pipeline") not in pipelines:
+            return
+        fleets = self.get_option("fleets")
+        if fleets and metadata.get("fleet") not in fleets:
             return
         if self.get_option("running_only") and record["state"] not in inv.RUNNING_STATES:
             return

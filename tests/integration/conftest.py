@@ -57,6 +57,13 @@ def native_pipeline(artifacts, run_id):
     from tests.conftest import run_module
     from tests.integration.pipeline import Pipeline
 
+    reuse = os.environ.get("BUILDSTRAP_TEST_REUSE_PIPELINE")
+    if reuse:
+        # Developers: BUILDSTRAP_TEST_REUSE_PIPELINE=WORKDIR:VM_NAME runs tests that only need a native instance
+        # (and build server) against one made before (WORKDIR/images), which is left as it is afterwards.
+        workdir, vm_name = reuse.rsplit(":", 1)
+        yield Pipeline(Path(workdir), vm_name), {"rc": 0, "output": "(reused)"}
+        return
     workdir = artifacts / "pipeline"
     workdir.mkdir()
     pipe = Pipeline(workdir, f"{run_id}-pipe")

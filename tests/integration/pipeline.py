@@ -40,6 +40,8 @@ class Pipeline:
         started = time.monotonic()
         proc = subprocess.run(self.command(*extra, playbook=playbook), cwd=ROOT, env=env, capture_output=True,
                               text=True, timeout=timeout)
+        if run_dir.is_dir():  # the whole output next to the run's timeline, for whoever reads a failure
+            (run_dir / "ansible-playbook.log").write_text(proc.stdout + proc.stderr)
         return {"rc": proc.returncode, "output": proc.stdout + proc.stderr, "dir": run_dir,
                 "seconds": time.monotonic() - started, "timeline": timeline(run_dir)}
 

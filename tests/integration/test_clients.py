@@ -208,7 +208,7 @@ def _domains() -> set[str]:
 
 def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):
     source = tmp_path / "fleet.libvirt.yml"
-    source.write_text("plugin: aloofix.buildstrap.libvirt\nuri: qemu:///system\npipelines: [clients]\n"
+    source.write_text(f"plugin: aloofix.buildstrap.libvirt\nuri: qemu:///system\npipelines: [clients]\nfleets: [{FLEET}]\n"
                       f"keyed_groups: [{{key: buildstrap_metadata.role, prefix: kind}}]\n")
     listing = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--list"],
                              cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)

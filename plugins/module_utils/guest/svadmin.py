@@ -126,7 +126,11 @@ def commands(before: ServiceState, name: str, enabled: bool | None, state: str |
     toggled = enabled is not None and enabled != view["enabled"]
     if toggled:
         argv.append(["svadmin", "enable" if enabled else "disable", name, rl])
-    # after an enable/disable, start/stop anyway: sv waits until runit reports the service up/down
+    # after an enable/disable, start/stop anyway: sv waits until runit reports the service up/down. A service
+    # that is stopped, or was just enabled (started with the configuration as it is now), is started rather
+    # than restarted: a restart right after the start would stop it again before it is up.
+    if state == "restarted" and (view["state"] != "started" or (toggled and enabled)):
+        state = "started"
     if state == "restarted":
         argv.append(["sv", "-w", str(wait), "restart", name])
     elif state == "started" and (toggled or view["state"] != "started"):

@@ -48,6 +48,12 @@ W = 30
     (probe(down=True, sv_line="down: httpd: 1s"), False, "stopped", [], {"enabled": False, "state": "stopped"}),
     (probe(), None, "stopped", [["sv", "-w", "30", "stop", "httpd"]], {"enabled": True, "state": "stopped"}),
     (probe(), None, "restarted", [["sv", "-w", "30", "restart", "httpd"]], {"enabled": True, "state": "started"}),
+    # restarting a service that was just enabled, or is stopped, starts it (a restart would stop it again)
+    (probe(linked=False, sv_line=None), True, "restarted",
+     [["svadmin", "enable", "httpd", "default"], ["sv", "-w", "30", "start", "httpd"]],
+     {"enabled": True, "state": "started"}),
+    (probe(sv_line="down: httpd: 3s, normally up"), None, "restarted", [["sv", "-w", "30", "start", "httpd"]],
+     {"enabled": True, "state": "started"}),
     # another runlevel: the link only, runit's state untouched
     (probe(linked=False, runlevel="single"), True, None, [["svadmin", "enable", "httpd", "single"]],
      {"enabled": True, "state": "started"}),

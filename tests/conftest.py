@@ -114,3 +114,15 @@ def leave_nothing_behind(request):
     left = remove_test_objects(match=lambda name: name.startswith(RUN_ID + "-"))
     if left:
         print(f"\nremoved test objects left by tests: {', '.join(left)}")
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The fleet's tests (test_clients.py) run before the pipeline test: their clones are made from the native
+    instance's installed disk and configured from its feed, and the pipeline test reinstalls that instance (after
+    which its build server would have to build every package again)."""
+    fleet = [item for item in items if item.path.name == "test_clients.py"]
+    if not fleet:
+        return
+    rest = [item for item in items if item.path.name != "test_clients.py"]
+    at = next((n for n, item in enumerate(rest) if item.path.name == "test_buildstrap_pipeline.py"), len(rest))
+    items[:] = rest[:at] + fleet + rest[at:]

@@ -89,7 +89,8 @@ def _openssh_args(profile: str) -> str:
 def fleet(native_pipeline):
     pipeline, first = native_pipeline
     assert first["rc"] == 0, "the session's buildstrap pipeline failed:\n" + first["output"][-3000:]
-    # The roles install lighttpd, openldap, sqlite and socklog from the feed: every recipe is built.
+    # The roles install lighttpd, openldap, sqlite and socklog from the feed: every recipe is built (the session's
+    # build server made only --minimal's; this module runs before the pipeline test reinstalls it).
     server = pipeline.run("fleet-buildserver", "-e", "buildstrap_buildserver_options=--buildall",
                           playbook="buildserver.yml", timeout=3600)
     assert server["rc"] == 0, server["output"][-5000:]

@@ -134,6 +134,83 @@ PY
   did+=("installed Python dependencies")
 fi
 
+# 5. A second, separate hypervisor on this machine: the unprivileged user buildstrap-hv's qemu:///session,
+#    reached as qemu+ssh://buildstrap-hv@127.0.0.1:2222/session (inventory/fleet's hypervisors group) through an
+#    sshd of our own that listens on 127.0.0.1 only. Root's key (/root/.ssh/buildstrap-hv) may only run commands
+#    and forward to the hypervisor's loopback; the sshd's host key is pinned in /etc/ssh/ssh_known_hosts from
+#    its own file (never learned over the network).
+HV_USER=buildstrap-hv HV_PORT=2222 HV_DIR=/etc/buildstrap/hv HV_KEY=/root/.ssh/buildstrap-hv
+if ! dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q 'install ok installed'; then
+  # No init script may start Debian's own sshd on every address: policy-rc.d forbids it during the install.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssh-server >/dev/null \
+    || { rm -f /usr/sbin/policy-rc.d; echo "setup: installing openssh-server failed" >&2; exit 1; }
+  rm -f /usr/sbin/policy-rc.d
+  did+=("installed openssh-server (not started on any public address)")
+fi
+if ! id "$HV_USER" >/dev/null 2>&1; then
+  # "*": no password, yet not locked (sshd refuses locked accounts to keys too).
+  useradd --system --create-home --home-dir /var/lib/$HV_USER --shell /bin/sh --password "*" "$HV_USER"
+  did+=("created the unprivileged hypervisor user $HV_USER")
+elif [ "$(getent shadow "$HV_USER" | cut -d: -f2)" = "!" ]; then
+  usermod -p '*' "$HV_USER"; did+=("unlocked $HV_USER for key logins")
+fi
+mkdir -p "$HV_DIR" /root/.ssh /run/sshd && chmod 700 /root/.ssh
+[ -f "$HV_DIR/ssh_host_ed25519_key" ] || { ssh-keygen -q -t ed25519 -N '' -C buildstrap-hv-host -f "$HV_DIR/ssh_host_ed25519_key"; did+=("made the hypervisor sshd's host key"); }
+[ -f "$HV_KEY" ] || { ssh-keygen -q -t ed25519 -N '' -C buildstrap-hv-client -f "$HV_KEY"; did+=("made root's key for the hypervisor ($HV_KEY)"); }
+cat >"$HV_DIR/sshd_config.new" <<CONF
+# Buildstrap's second hypervisor (scripts/setup.sh): loopback only, one user, keys only.
+ListenAddress 127.0.0.1
+Port $HV_PORT
+HostKey $HV_DIR/ssh_host_ed25519_key
+PidFile /run/buildstrap-hv-sshd.pid
+AllowUsers $HV_USER
+AuthorizedKeysFile $HV_DIR/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+UsePAM no
+AllowTcpForwarding local
+X11Forwarding no
+CONF
+if ! cmp -s "$HV_DIR/sshd_config.new" "$HV_DIR/sshd_config"; then
+  mv "$HV_DIR/sshd_config.new" "$HV_DIR/sshd_config"; did+=("wrote $HV_DIR/sshd_config")
+  [ -f /run/buildstrap-hv-sshd.pid ] && kill "$(cat /run/buildstrap-hv-sshd.pid)" 2>/dev/null || true
+else
+  rm -f "$HV_DIR/sshd_config.new"
+fi
+want_auth="restrict,port-forwarding,permitopen=\"127.0.0.1:*\" $(cat "$HV_KEY.pub")"
+if [ "$(cat "$HV_DIR/authorized_keys" 2>/dev/null)" != "$want_auth" ]; then
+  printf '%s\n' "$want_auth" >"$HV_DIR/authorized_keys" && chmod 644 "$HV_DIR/authorized_keys"
+  did+=("authorized root's key for $HV_USER")
+fi
+want_known="[127.0.0.1]:$HV_PORT $(cut -d' ' -f1,2 "$HV_DIR/ssh_host_ed25519_key.pub")"
+if ! grep -qxF "$want_known" /etc/ssh/ssh_known_hosts 2>/dev/null; then
+  { grep -v "^\[127.0.0.1\]:$HV_PORT " /etc/ssh/ssh_known_hosts 2>/dev/null || true; echo "$want_known"; } >/etc/ssh/ssh_known_hosts.new
+  mv /etc/ssh/ssh_known_hosts.new /etc/ssh/ssh_known_hosts && chmod 644 /etc/ssh/ssh_known_hosts
+  did+=("pinned the hypervisor sshd's host key in /etc/ssh/ssh_known_hosts")
+fi
+if ! { [ -f /run/buildstrap-hv-sshd.pid ] && kill -0 "$(cat /run/buildstrap-hv-sshd.pid)" 2>/dev/null; }; then
+  /usr/sbin/sshd -f "$HV_DIR/sshd_config"
+  did+=("started the hypervisor's sshd on 127.0.0.1:$HV_PORT")
+fi
+hv_uri="qemu+ssh://$HV_USER@127.0.0.1:$HV_PORT/session?keyfile=$HV_KEY"
+for _ in $(seq 1 50); do
+  virsh -q -c "$hv_uri" uri >/dev/null 2>&1 && break
+  sleep 0.2
+done
+virsh -q -c "$hv_uri" uri >/dev/null || { echo "setup: the second hypervisor $hv_uri does not answer" >&2; exit 1; }
+# Its storage pool lives in its user's home (Buildstrap's modules define pools only on system hypervisors).
+if ! virsh -q -c "$hv_uri" pool-info buildstrap >/dev/null 2>&1; then
+  virsh -q -c "$hv_uri" pool-define-as buildstrap dir --target /var/lib/$HV_USER/images >/dev/null
+  virsh -q -c "$hv_uri" pool-build buildstrap >/dev/null
+  virsh -q -c "$hv_uri" pool-autostart buildstrap >/dev/null
+  did+=("defined the storage pool buildstrap of $hv_uri (/var/lib/$HV_USER/images)")
+fi
+if ! virsh -q -c "$hv_uri" pool-info buildstrap | grep -q 'State: *running'; then
+  virsh -q -c "$hv_uri" pool-start buildstrap >/dev/null
+fi
+
 if [ ${#did[@]} -eq 0 ]; then
   say "nothing to do: everything was already in place"
 else

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every libvirt object a test creates starts with this, so the session can remove them even after a failure.
@@ -67,8 +68,23 @@ def run_id():
     return RUN_ID
 
 
-def remove_test_objects(uri: str = "qemu:///system", match=lambda name: name.startswith(TEST_PREFIX)) -> list[str]:
-    """Destroy and undefine every domain, volume and network whose name ``match`` accepts."""
+def hypervisor_uris() -> list[str]:
+    """qemu:///system and every hypervisor of the example fleet's inventory (the second one, buildstrap-hv's
+    qemu:///session over SSH, that scripts/setup.sh makes)."""
+    hosts = yaml.safe_load((ROOT / "inventory" / "fleet" / "hosts.yml").read_text())
+    group = hosts["all"]["children"].get("hypervisors", {}).get("hosts") or {}
+    return list(dict.fromkeys(["qemu:///system"] + [h["hypervisor_uri"] for h in group.values()]))
+
+
+def remove_test_objects(uris=None, match=lambda name: name.startswith(TEST_PREFIX)) -> list[str]:
+    """Destroy and undefine every domain, volume and network whose name ``match`` accepts, on every hypervisor."""
+    removed = []
+    for uri in uris or hypervisor_uris():
+        removed += _remove_objects(uri, match)
+    return removed
+
+
+def _remove_objects(uri: str, match) -> list[str]:
     sys.path.insert(0, str(ROOT))
     from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
@@ -79,7 +95,7 @@ def remove_test_objects(uri: str = "qemu:///system", match=lambda name: name.sta
                 api.destroy_domain(dom)
                 if dom.isPersistent():
                     api.undefine_domain(dom)
-                removed.append(f"domain {dom.name()}")
+                removed.append(f"domain {dom.name()} ({uri})")
         for pool in conn.listAllStoragePools(0):
             if not pool.isActive():
                 continue

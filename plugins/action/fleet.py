@@ -23,8 +23,12 @@ ARGS = {
     "state_dir": {"type": "path", "required": True},
     "loghost": {"type": "str"},
     "syslog_port": {"type": "int", "default": 514},
+    "role_required": {"type": "bool", "default": True},
+    "hypervisors_group": {"type": "str", "default": "hypervisors"},
 }
-CLIENT_VARS = ("client_role", "client_provision", "client_index", "client_forwards", "client_hardware", "client_uri")
+CLIENT_VARS = ("client_role", "client_provision", "client_index", "client_forwards", "client_hardware",
+               "client_hypervisor", "client_uri")
+HYPERVISOR_VARS = ("hypervisor_uri", "hypervisor_vcpus", "hypervisor_memory")
 
 
 class ActionModule(ActionBase):
@@ -39,10 +43,12 @@ class ActionModule(ActionBase):
             members = task_vars.get("groups", {}).get(args["group"], [])
             hostvars = task_vars["hostvars"]
             clients = {h: {k: hostvars[h].get(k) for k in CLIENT_VARS} for h in members}
+            hv_hosts = task_vars.get("groups", {}).get(args["hypervisors_group"], [])
+            hv_vars = {h: {k: hostvars[h].get(k) for k in HYPERVISOR_VARS} for h in hv_hosts}
             roles = {d for d in os.listdir(args["roles_dir"]) if d.startswith("role_")
                      and os.path.isdir(os.path.join(args["roles_dir"], d))}
             plan = spec.plan(args["name"], args["port_base"], args["uri"], clients, args["recipe_vm"], roles,
-                             args["state_dir"])
+                             args["state_dir"], args["role_required"], hv_vars)
             loghost = args.get("loghost")
             if loghost:
                 if loghost not in plan["hosts"]:
@@ -54,7 +60,8 @@ class ActionModule(ActionBase):
                                                                    f"syslog port {args['syslog_port']}; add "
                                                                    f"{{guest: {args['syslog_port']}, proto: udp}}")
                 plan["loghost"] = {"host": loghost, "port": port}
-            result.update(fleet=plan, msg=f"{len(plan['hosts'])} client(s) in fleet {plan['name']}",
+            where = ", ".join(f"{n}: {', '.join(hv['clients']) or '-'}" for n, hv in plan["hypervisors"].items())
+            result.update(fleet=plan, msg=f"{len(plan['hosts'])} client(s) in fleet {plan['name']} ({where})",
                           ansible_facts={"buildstrap_fleet": plan})
         except BuildstrapError as exc:
             result.update(failed=True, msg=str(exc))

@@ -10,6 +10,7 @@ from ansible.errors import AnsibleFilterError
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import openssh_jump_args
 
 
 def ssh_profile_facts(name, state_dir):
@@ -20,6 +21,12 @@ def ssh_profile_facts(name, state_dir):
         raise AnsibleFilterError(str(exc)) from None
 
 
+def ssh_jump_args(jump):
+    """``plan.jump | aloofix.buildstrap.ssh_jump_args`` -> OpenSSH's ProxyCommand option through a remote
+    hypervisor to its loopback ('' for a local one)."""
+    return openssh_jump_args(jump or None)
+
+
 class FilterModule:
     def filters(self):
-        return {"ssh_profile_facts": ssh_profile_facts}
+        return {"ssh_profile_facts": ssh_profile_facts, "ssh_jump_args": ssh_jump_args}

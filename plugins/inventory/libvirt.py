@@ -49,6 +49,14 @@ options:
     type: list
     elements: str
     default: [qemu:///system]
+  hypervisors_group:
+    description:
+      - Also list every hypervisor of this inventory group (its hosts' C(hypervisor_uri), as C(playbooks/clients.yml)
+        places client VMs on them), after I(uri). The group must come from an inventory source parsed before
+        this one (Ansible parses a directory's sources in name order, e.g. C(hosts.yml) before
+        C(zz-guests.libvirt.yml)), with C(hypervisor_uri) set in that source.
+      - Guests of a remote hypervisor get an C(ansible_ssh_common_args) that jumps through it to its loopback.
+    type: str
   pipelines:
     description:
       - Only domains whose metadata C(pipeline) is one of these. Empty lists every Buildstrap domain.
@@ -74,6 +82,11 @@ options:
 EXAMPLES = r"""
 # inventory/fleet.libvirt.yml: every Buildstrap guest on this machine's system hypervisor.
 plugin: aloofix.buildstrap.libvirt
+
+# inventory/fleet/zz-guests.libvirt.yml: the guests of every hypervisor of the group hypervisors (hosts.yml).
+# plugin: aloofix.buildstrap.libvirt
+# uri: []
+# hypervisors_group: hypervisors
 
 # Two hypervisors, only the guests of the buildstrap pipeline that are up, cached for an hour:
 # plugin: aloofix.buildstrap.libvirt
@@ -131,7 +144,20 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)
         self._read_config_data(path)
-        uris = self.get_option("uri") or [api.DEFAULT_URI]
+        group = self.get_option("hypervisors_group")
+        uris = list(self.get_option("uri") or ([] if group else [api.DEFAULT_URI]))
+        if group:
+            if group not in inventory.groups:
+                raise AnsibleParserError(f"libvirt inventory: hypervisors_group: no group {group!r} has been parsed "
+                                         "before this source; name the source so that it sorts after the one "
+                                         "that defines the group")
+            for host in inventory.groups[group].get_hosts():
+                uri = host.get_vars().get("hypervisor_uri")
+                if not uri:
+                    raise AnsibleParserError(f"libvirt inventory: {host.name}: hypervisor_uri is not set in the "
+                                             f"inventory source of the group {group}")
+                if uri not in uris:
+                    uris.append(uri)
         use_cache = self.get_option("cache")
         cache_key = self.get_cache_key(path)
         listings = {}

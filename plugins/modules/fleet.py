@@ -11,8 +11,15 @@ short_description: Check the inventory's client VMs and plan the fleet before an
 version_added: 0.1.0
 description:
   - Reads the host variables of every host of I(group) (C(client_role), C(client_provision), C(client_index),
-    C(client_forwards), C(client_hardware), C(client_uri)), checks them all, and sets the fact
-    C(buildstrap_fleet), the plan C(playbooks/clients.yml) follows. An error names the host and the variable.
+    C(client_forwards), C(client_hardware), C(client_hypervisor)) and of I(hypervisors_group) (C(hypervisor_uri),
+    C(hypervisor_vcpus), C(hypervisor_memory) in MiB), checks them all, and sets the fact C(buildstrap_fleet),
+    the plan C(playbooks/clients.yml) follows. An error names the host and the variable.
+  - "Placement, deterministic: clients that name a C(client_hypervisor) go there; every other client, in
+    C(client_index) order, goes to the hypervisor that is least loaded once it holds the client (load: the larger
+    of the fractions of vCPUs and memory in use), ties to the first by name. A client that fits nowhere is an
+    error that names each hypervisor's free capacity. Without hypervisors, every client is on I(uri)."
+  - A client of a remote hypervisor (C(qemu+ssh://user@host/...)) gets a C(jump) - its forwards are on that
+    hypervisor's loopback - and ports are unique in the whole fleet.
   - Each client gets the domain C(FLEET-HOST), the disk C(FLEET-HOST.qcow2), and the 127.0.0.1 ports
     C(port_base + 10 * client_index) (SSH) and the next ones for its I(client_forwards), in order. So clients
     created in parallel never race for a port, and a client keeps its ports from run to run.
@@ -33,9 +40,13 @@ options:
     type: raw
     required: true
   uri:
-    description: The hypervisor of clients that set no C(client_uri).
+    description: The hypervisor of every client when the inventory has no I(hypervisors_group).
     type: str
     required: true
+  hypervisors_group:
+    description: The inventory group of the hypervisors clients are placed on.
+    type: str
+    default: hypervisors
   roles_dir:
     description: The directory of roles; its C(role_*) roles are the valid C(client_role) values.
     type: path
@@ -57,6 +68,11 @@ options:
     description: The log host's syslog port.
     type: int
     default: 514
+  role_required:
+    description: Whether every client must set C(client_role). Molecule's instances, whose scenario names the
+      role it tests, do not.
+    type: bool
+    default: true
 notes:
   - An action plugin: it runs on the controller and touches nothing.
 """
@@ -76,8 +92,8 @@ EXAMPLES = r"""
 RETURN = r"""
 fleet:
   description: The plan - C(name), C(port_base), C(uri), C(hosts) (per client - host, hostname, index, role,
-    provision, uri, vm_name, disk_volume, hardware, ssh_port, forwards, known_hosts, metadata) and C(loghost)
-    (C(host), C(port)).
+    provision, uri, hypervisor, jump, vm_name, disk_volume, hardware, ssh_port, forwards, known_hosts, metadata),
+    C(hypervisors) (per hypervisor - name, uri, vcpus, memory, jump, clients) and C(loghost) (C(host), C(port)).
   returned: success
   type: dict
 """

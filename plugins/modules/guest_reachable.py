@@ -13,6 +13,9 @@ description:
   - Optionally waits for a login prompt on the console (e.g. C(host[0-9a-f]{12} login) after a reboot to
     disk), then retries SSH to C(127.0.0.1:PORT) until a command runs. Only the pinned host key is accepted;
     a different key fails at once and is never retried.
+  - On a remote hypervisor (C(qemu+ssh://user@host/...)) the port is on that hypervisor's loopback, and SSH jumps
+    through the hypervisor with the URI's user and C(keyfile), its host key checked against the pinned ones
+    (C(/etc/ssh/ssh_known_hosts), C(~/.ssh/known_hosts)), as libvirt's own transport does.
   - Returns the time to the prompt, to the first command, and the command's own latency.
 author: Buildstrap developers
 extends_documentation_fragment:

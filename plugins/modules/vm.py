@@ -146,9 +146,10 @@ options:
         elements: dict
         default: []
   console_log:
-    description: File on the hypervisor that receives everything the serial console prints.
+    description: File on the hypervisor that receives everything the serial console prints. When unset,
+      C(/var/log/libvirt/qemu/NAME-console.log) on a system hypervisor and none on a session one (its QEMU runs
+      as a user who cannot write there).
     type: path
-    default: /var/log/libvirt/qemu/NAME-console.log
   metadata:
     description: "Buildstrap metadata stored in the domain, e.g. C({pipeline: buildstrap, recipe: minifix})."
     type: dict

@@ -45,6 +45,27 @@ options:
   dest:
     description: Local file on the controller to download the volume into (written atomically).
     type: path
+  copy_from:
+    description:
+      - Create the volume as a copy of a volume of another hypervisor (I(uri), I(pool), I(volume)), streamed
+        from one libvirt connection to the other (nothing is written on the controller). A source with a
+        backing chain (an overlay) is flattened first, in its own pool, into a temporary volume that is
+        removed afterwards.
+      - An existing volume is kept as it is; name the copy after what it is a copy of (e.g. a digest).
+    type: dict
+    suboptions:
+      uri:
+        description: The source's hypervisor.
+        type: str
+        default: qemu:///system
+      pool:
+        description: The source's pool.
+        type: str
+        default: buildstrap
+      volume:
+        description: The source volume.
+        type: str
+        required: true
 notes:
   - Supports check mode. Comparing I(src) or I(dest) with the volume reads the whole volume.
 seealso:
@@ -111,13 +132,18 @@ def argument_spec() -> dict:
         backing={"type": "str"},
         src={"type": "path"},
         dest={"type": "path"},
+        copy_from={"type": "dict", "options": {
+            "uri": {"type": "str", "default": "qemu:///system"},
+            "pool": {"type": "str", "default": "buildstrap"},
+            "volume": {"type": "str", "required": True},
+        }},
     )
     return spec
 
 
 def run_module() -> None:
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           mutually_exclusive=[("src", "backing")])
+                           mutually_exclusive=[("src", "backing", "copy_from")])
     run(module, ensure, (("libvirt-python", api.HAS_LIBVIRT, api.LIBVIRT_IMPORT_ERROR),))
 
 

@@ -172,3 +172,21 @@ def test_ansible_doc_renders_the_plugin():
     options = doc["doc"]["options"]
     assert {"uri", "pipelines", "running_only", "strict", "compose", "keyed_groups", "cache"} <= set(options)
     assert all(spec.get("description") for spec in options.values())
+
+
+SESSION = "qemu+ssh://buildstrap-hv@127.0.0.1:2222/session?keyfile=/root/.ssh/buildstrap-hv"
+
+
+def test_a_guest_of_a_remote_hypervisor_is_reached_through_it():
+    got = host(domain(), uri=SESSION)
+    args = got["vars"]["ansible_ssh_common_args"]
+    assert got["warnings"] == [] and got["vars"]["ansible_port"] == 22001 and got["vars"]["buildstrap_uri"] == SESSION
+    # the guest's key stays pinned, and the hop to the hypervisor checks its pinned key too, never a prompt
+    assert args.startswith("-o UserKnownHostsFile=/s/known_hosts -o StrictHostKeyChecking=yes")
+    assert args.endswith("-o 'ProxyCommand=ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -p 2222 "
+                         "-o IdentitiesOnly=yes -i /root/.ssh/buildstrap-hv -W %h:%p buildstrap-hv@127.0.0.1'")
+
+
+def test_a_remote_hypervisor_without_ssh_gives_no_port():
+    got = host(domain(), uri="qemu+tcp://hv.example/system")
+    assert "ansible_port" not in got["vars"] and any("qemu+ssh" in w for w in got["warnings"])

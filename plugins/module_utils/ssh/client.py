@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -14,6 +15,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.expect import E
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import fingerprint, host_pattern
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import LEGACY_PROFILES
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import profile as ssh_profile
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import KNOWN_HOSTS_FILES
 
 try:
     import paramiko
@@ -40,18 +42,61 @@ class SshError(BuildstrapError):
     """The connection could not be made or broke."""
 
 
+if HAS_PARAMIKO:
+    class _Client(paramiko.SSHClient):
+        """An SSHClient that closes the connection to the hypervisor it jumped through with its own."""
+        jump = None
+
+        def close(self):
+            super().close()
+            if self.jump is not None:
+                self.jump.close()
+                self.jump = None
+
+
+def _through(jump: dict, host: str, port: int, timeout: float):
+    """(client of the hypervisor, channel to host:port on its loopback); the hypervisor's host key must be pinned
+    where OpenSSH (and libvirt's qemu+ssh transport) look for it."""
+    hv = paramiko.SSHClient()
+    for path in KNOWN_HOSTS_FILES:
+        path = os.path.expanduser(path)
+        if os.path.exists(path):
+            hv.get_host_keys().load(path)
+    hv.set_missing_host_key_policy(paramiko.RejectPolicy())
+    where = f"the hypervisor {jump.get('user') or ''}@{host_pattern(jump['host'], jump['port'])}"
+    try:
+        hv.connect(jump["host"], port=jump["port"], username=jump.get("user"), key_filename=jump.get("key_file"),
+                   timeout=timeout, banner_timeout=timeout, auth_timeout=timeout, allow_agent=False,
+                   look_for_keys=not jump.get("key_file"))
+        channel = hv.get_transport().open_channel("direct-tcpip", (host, port), ("127.0.0.1", 0), timeout=timeout)
+    except paramiko.SSHException as exc:
+        hv.close()
+        if "not found in known_hosts" in str(exc):
+            raise HostKeyError(f"{where} has no pinned host key in {' or '.join(KNOWN_HOSTS_FILES)}; pin it "
+                               "there (as for libvirt's qemu+ssh transport)") from None
+        raise SshError(f"ssh through {where} to {host_pattern(host, port)}: {exc}") from None
+    except (OSError, socket.timeout) as exc:
+        hv.close()
+        raise SshError(f"ssh through {where} to {host_pattern(host, port)}: {exc}") from None
+    return hv, channel
+
+
 def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, timeout: float = 30,
-            profile: str | None = None):
+            profile: str | None = None, jump: dict | None = None):
     """An SSHClient that trusts only the keys pinned for host:port in ``known_hosts``, speaking the algorithms of
-    the SSH ``profile`` (profiles.py: modern unless a recipe names a legacy one)."""
+    the SSH ``profile`` (profiles.py: modern unless a recipe names a legacy one). With ``jump`` (a remote
+    hypervisor, virt/hypervisor.py), host:port is on that hypervisor's loopback and reached through it."""
     chosen = ssh_profile(profile, "ssh_profile")
-    client = paramiko.SSHClient()
+    client = _Client()
     client.load_host_keys(known_hosts)
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    sock = None
+    if jump:
+        client.jump, sock = _through(jump, host, port, timeout)
     try:
         client.connect(host, port=port, username=user, key_filename=key_file, timeout=timeout,
                        banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False,
-                       disabled_algorithms=chosen["paramiko_disabled"])
+                       disabled_algorithms=chosen["paramiko_disabled"], sock=sock)
     except paramiko.BadHostKeyException as exc:
         client.close()
         offered = f"{exc.key.get_name()} {exc.key.get_base64()}"

@@ -18,6 +18,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import jump_from_uri
 
 LOOPBACK = "127.0.0.1"
 
@@ -113,7 +114,7 @@ def wait_reachable(params: dict) -> dict:
         try:
             client = ssh.connect(LOOPBACK, port, params.get("user") or "root", params["private_key"],
                                  params["known_hosts"], timeout=min(30, max(1, deadline - time.monotonic())),
-                                 profile=params.get("ssh_profile"))
+                                 profile=params.get("ssh_profile"), jump=jump_from_uri(uri))
         except ssh.HostKeyError:
             raise
         except ssh.SshError as exc:

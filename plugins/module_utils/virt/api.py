@@ -15,6 +15,7 @@ import threading
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import is_local  # noqa: F401
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import (
     HypervisorError, SpecError,
 )
@@ -54,12 +55,6 @@ def ensure_event_loop() -> None:
 
         threading.Thread(target=run, name="libvirt-events", daemon=True).start()
         _event_loop_started = True
-
-
-def is_local(uri: str) -> bool:
-    """True when the hypervisor is this machine (so its files and ports are ours to check)."""
-    scheme = uri.split(":", 1)[0]
-    return "+" not in scheme and "//" in uri and uri.split("//", 1)[1].startswith("/")
 
 
 def open_connection(uri: str = DEFAULT_URI):
@@ -257,6 +252,10 @@ def lookup_pool(conn, name: str):
 def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
     """The directory pool Buildstrap's volumes live in; defined, built and started on first use."""
     pool = lookup_pool(conn, name)
+    if pool is None and "/session" in _uri(conn):
+        raise SpecError("pool", f"storage pool {name!r} does not exist on {_uri(conn)}: a session hypervisor's "
+                                f"pool lives in its user's home, so define a directory pool named {name} there "
+                                "first (scripts/setup.sh does for the second hypervisor, buildstrap-hv)")
     try:
         if pool is None:
             root = ET.Element("pool", type="dir")
@@ -270,6 +269,13 @@ def ensure_pool(conn, name: str = DEFAULT_POOL, path: str = DEFAULT_POOL_PATH):
         return pool
     except libvirt.libvirtError as exc:
         raise _fail(f"preparing storage pool {name}", exc) from None
+
+
+def _uri(conn) -> str:
+    try:
+        return conn.getURI()
+    except libvirt.libvirtError:
+        return "?"
 
 
 def lookup_volume(pool, name: str):
@@ -357,6 +363,57 @@ def upload_volume(conn, vol, src: str) -> int:
     except libvirt.libvirtError as exc:
         raise _fail(f"uploading {src} to {vol.name()}", exc) from None
     return size
+
+
+def physical_size(vol) -> int:
+    """Bytes of the volume's file (a qcow2's file, not its virtual size)."""
+    try:
+        return vol.infoFlags(libvirt.VIR_STORAGE_VOL_GET_PHYSICAL)[2]
+    except libvirt.libvirtError as exc:
+        raise _fail(f"reading the size of volume {vol.name()}", exc) from None
+
+
+def flat_copy(pool, vol, name: str):
+    """A standalone copy of ``vol`` in its own pool (libvirt's qemu-img convert: a qcow2 chain becomes one file)."""
+    try:
+        capacity = vol.info()[1]
+        return pool.createXMLFrom(volume_xml(name, capacity, "qcow2"), vol, 0)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"copying volume {vol.name()} to {name}", exc) from None
+
+
+def stream_volume(src_conn, src_vol, dst_conn, dst_vol) -> tuple[int, str]:
+    """Copy a volume's bytes to a volume of another hypervisor, stream to stream (nothing lands on the
+    controller's disk); (bytes, sha256)."""
+    digest = hashlib.sha256()
+    total = 0
+    size = physical_size(src_vol)
+    down, up = src_conn.newStream(0), dst_conn.newStream(0)
+
+    def sink(_st, data, _opaque):
+        nonlocal total
+        digest.update(data)
+        total += len(data)
+        view = memoryview(data)
+        while view:
+            sent = up.send(bytes(view))
+            view = view[sent:]
+        return len(data)
+
+    try:
+        dst_vol.upload(up, 0, size, 0)
+        src_vol.download(down, 0, size, 0)
+        down.recvAll(sink, None)
+        down.finish()
+        up.finish()
+    except libvirt.libvirtError as exc:
+        for stream in (down, up):
+            try:
+                stream.abort()
+            except libvirt.libvirtError:
+                pass
+        raise _fail(f"copying volume {src_vol.name()} to {dst_vol.name()}", exc) from None
+    return total, digest.hexdigest()
 
 
 def download_volume(conn, vol, dest: str | None) -> tuple[int, str]:

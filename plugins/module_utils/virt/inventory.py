@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import jump_from_uri, openssh_jump_args
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.transform import META_NS, QEMU_NS
 
 LOOPBACK = "127.0.0.1"
@@ -75,12 +76,13 @@ def domain_record(name: str, state_code: int, xml: str) -> dict | None:
     return {"domain": name, "state": state_name(state_code), "metadata": metadata, "forwards": hostfwds(xml)}
 
 
-def ssh_common_args(known_hosts: str | None, ssh_profile: str | None) -> str:
+def ssh_common_args(known_hosts: str | None, ssh_profile: str | None, jump: dict | None = None) -> str:
     """OpenSSH options as guest_vm's add_host writes them: pinned known_hosts (when known), strict host key
-    checking always, only the given key, no shared master connection, then the profile's algorithms."""
+    checking always, only the given key, no shared master connection, then the profile's algorithms, and for a
+    guest of a remote hypervisor the jump through it (virt/hypervisor.py)."""
     pinned = f"-o UserKnownHostsFile={known_hosts} " if known_hosts else ""
     return (f"{pinned}-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o ControlMaster=no -o ControlPath=none "
-            + profiles.openssh_args(ssh_profile)).strip()
+            + profiles.openssh_args(ssh_profile) + " " + openssh_jump_args(jump)).strip()
 
 
 def inventory_host(record: dict, uri: str) -> dict:
@@ -105,6 +107,11 @@ def inventory_host(record: dict, uri: str) -> dict:
                         f"refused, guests are reached only through {LOOPBACK}{no_port}")
     elif no_port:
         warnings.append(f"domain {domain} on {uri} has no SSH forward (tcp guest port 22) on {LOOPBACK}{no_port}")
+    try:
+        jump = jump_from_uri(uri)
+    except SpecError as exc:
+        warnings.append(f"domain {domain} on {uri}: {exc}; it gets no ansible_port")
+        jump, ssh_port = None, None
     if known_hosts is None:
         warnings.append(f"domain {domain} on {uri} has no known_hosts in its metadata; its host key is checked "
                         "against your own known_hosts files (StrictHostKeyChecking=yes still)")
@@ -112,7 +119,7 @@ def inventory_host(record: dict, uri: str) -> dict:
         "ansible_host": LOOPBACK,
         "ansible_user": metadata.get("ssh_user") or "root",
         "ansible_connection": "ssh",
-        "ansible_ssh_common_args": ssh_common_args(known_hosts, ssh_profile),
+        "ansible_ssh_common_args": ssh_common_args(known_hosts, ssh_profile, jump),
         "ansible_python_interpreter": NO_PYTHON,
         "buildstrap_known_hosts": known_hosts,
         "buildstrap_ssh_profile": metadata.get("ssh_profile") or profiles.MODERN,

@@ -22,7 +22,10 @@ SHUTDOWN_MODES = ("acpi", "destroy", "acpi_then_destroy")
 PORT_RANGE = (20000, 29999)
 
 
-def default_console_log(name: str) -> str:
+def default_console_log(name: str, uri: str = api.DEFAULT_URI) -> str | None:
+    """The serial console's log file; none on a session hypervisor, whose QEMU cannot write to /var/log."""
+    if "/session" in uri:
+        return None
     return f"/var/log/libvirt/qemu/{name}-console.log"
 
 
@@ -173,7 +176,8 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
     requested_accel = params.get("accel") or "auto"
     if requested_accel not in ("auto", "kvm", "tcg"):
         raise SpecError("accel", f"{requested_accel!r} is not valid; use auto, kvm or tcg")
-    params = dict(params, console_log=params.get("console_log") or default_console_log(params.get("name") or "vm"))
+    params = dict(params, console_log=params.get("console_log") or default_console_log(params.get("name") or "vm",
+                                                                                       params.get("uri") or api.DEFAULT_URI))
     if state != "absent" and params.get("update") is not False:
         # Validate everything that needs no hypervisor before connecting to one.
         parse_vm_spec(params, "tcg" if requested_accel == "auto" else requested_accel)

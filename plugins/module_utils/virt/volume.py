@@ -48,7 +48,20 @@ def _validate(params: dict) -> dict:
         raise SpecError("dest", f"the directory of {dest} does not exist on the controller")
     if dest and state == "absent":
         raise SpecError("dest", "cannot download a volume that state=absent removes")
-    return {"state": state, "size": size, "format": fmt, "src": src, "dest": dest, "backing": backing}
+    copy = params.get("copy_from")
+    if copy is not None:
+        if not isinstance(copy, dict) or set(copy) - {"uri", "pool", "volume"} or not copy.get("volume"):
+            raise SpecError("copy_from", "give {uri: SOURCE HYPERVISOR, pool: POOL, volume: NAME} of the volume "
+                                         "to copy")
+        check_name(copy["volume"], "copy_from.volume")
+        if src or backing:
+            raise SpecError("copy_from", "cannot be combined with src or backing; a volume has one origin")
+        copy = {"uri": copy.get("uri") or api.DEFAULT_URI, "pool": copy.get("pool") or api.DEFAULT_POOL,
+                "volume": copy["volume"]}
+        if copy["uri"] == (params.get("uri") or api.DEFAULT_URI):
+            raise SpecError("copy_from.uri", "is the volume's own hypervisor; use backing for a clone in one pool")
+    return {"state": state, "size": size, "format": fmt, "src": src, "dest": dest, "backing": backing,
+            "copy_from": copy}
 
 
 def ensure(params: dict, check_mode: bool = False) -> dict:
@@ -79,6 +92,13 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
 
 
 def _create(conn, pool, pool_name, name, opts, check_mode, result):
+    if opts["copy_from"]:
+        src = opts["copy_from"]
+        result["actions"].append(f"copy {src['volume']} from {src['uri']}")
+        result["changed"] = True
+        if check_mode:
+            return None
+        return _copy(conn, api.ensure_pool(conn, pool_name), name, src, result)
     if opts["src"]:
         fmt, capacity = image_format(opts["src"])
         result["actions"] += ["create", f"upload {opts['src']}"]
@@ -109,6 +129,35 @@ def _create(conn, pool, pool_name, name, opts, check_mode, result):
     backing_path = backing["path"] if opts["backing"] else None
     return api.create_volume(pool, api.volume_xml(name, capacity, fmt, backing_path,
                                                   backing["format"] if opts["backing"] else None))
+
+
+def _copy(conn, pool, name, src, result):
+    """A volume of another hypervisor, copied stream to stream. A qcow2 chain is flattened first (in the source
+    pool, removed afterwards): its backing paths mean nothing on another machine. A failed copy leaves nothing."""
+    with api.connection(src["uri"]) as sconn:
+        spool = api.lookup_pool(sconn, src["pool"])
+        svol = api.lookup_volume(spool, src["volume"]) if spool is not None else None
+        if svol is None:
+            raise SpecError("copy_from.volume", f"volume {src['volume']!r} does not exist in pool {src['pool']!r} "
+                                                f"of {src['uri']}")
+        flat = None
+        if api.volume_facts(svol)["backing"]:
+            flat = api.flat_copy(spool, svol, f"{name}.flat-{os.getpid()}")
+            result["actions"].append("flatten its backing chain")
+        try:
+            origin = flat or svol
+            vol = api.create_volume(pool, api.volume_xml(name, api.physical_size(origin), "raw"))
+            try:
+                copied, digest = api.stream_volume(sconn, origin, conn, vol)
+            except BaseException:
+                api.delete_volume(vol)
+                raise
+        finally:
+            if flat is not None:
+                api.delete_volume(flat)
+    api.refresh_pool(pool)
+    result.update(bytes=copied, sha256=digest)
+    return api.lookup_volume(pool, name)
 
 
 def _update(conn, vol, opts, check_mode, result):

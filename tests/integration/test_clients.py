@@ -1,5 +1,6 @@
 """playbooks/clients.yml with the example inventory inventory/fleet (4 client VMs of 3 roles, real TCG VMs cloned
-from the session's native instance and configured from its build server's --buildall feed): every role passes
+from the session's native instance and configured from its build server's --buildall feed, placed on two
+hypervisors - qemu:///system and buildstrap-hv's qemu:///session over qemu+ssh): every role passes
 its checks, a second run changes nothing, a drift check (--check --diff) reports exactly the resources a test
 changed and the next run repairs them, bad inventory data is refused before any VM exists, and the libvirt
 inventory plugin finds the fleet with working SSH variables.
@@ -21,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, RUN_ID, ansible_env, remove_test_objects
+from tests.conftest import ROOT, RUN_ID, ansible_env, hypervisor_uris, remove_test_objects
 from tests.integration.guest import Guest
 from tests.integration.pipeline import changed_tasks
 
@@ -29,6 +30,11 @@ pytestmark = pytest.mark.vm
 
 INVENTORY = ROOT / "inventory" / "fleet"
 HOSTS = ("ldap1", "log1", "web1", "web2")
+SESSION = next(uri for uri in hypervisor_uris() if "+ssh://" in uri)
+# README "Several hypervisors": in client_index order, each client to the least loaded hypervisor, ties to the
+# first by name - web1 (1) hv1, web2 (2) hv2, ldap1 (3) hv1, log1 (4) hv2.
+PLACEMENT = {"web1": "hv1", "web2": "hv2", "ldap1": "hv1", "log1": "hv2"}
+URIS = {"hv1": "qemu:///system", "hv2": SESSION}
 FLEET = f"{RUN_ID}-fleet"
 # Deterministic ports of their own per test session: client N has PORT_BASE + 10N (SSH) and the next ones.
 PORT_BASE = 30000 + (os.getpid() % 300) * 100
@@ -72,11 +78,18 @@ class Fleet:
                 "ansible_ssh_private_key_file": inst["ansible_ssh_private_key_file"],
                 "ansible_ssh_common_args": f"-o UserKnownHostsFile={rec['known_hosts']} -o StrictHostKeyChecking=yes "
                                            "-o IdentitiesOnly=yes -o ControlMaster=no -o ControlPath=none "
-                                           + _openssh_args(inst["ssh_profile"]),
+                                           + _openssh_args(inst["ssh_profile"]) + " " + _jump_args(rec["uri"]),
                 "ansible_python_interpreter": "/nonexistent/guests-have-no-python",
             }
         path.write_text(yaml.safe_dump({"all": {"hosts": hosts}}))
         return path
+
+
+def _jump_args(uri: str) -> str:
+    """A client of the second hypervisor is reached through it (its forward is on that hypervisor's loopback)."""
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import hypervisor
+
+    return hypervisor.openssh_jump_args(hypervisor.jump_from_uri(uri))
 
 
 def _openssh_args(profile: str) -> str:
@@ -123,6 +136,28 @@ def test_every_client_comes_up_cloned_with_its_own_identity(fleet):
     assert guests.sh("hostname").strip() == "web1"
     assert "10.0.2.2\tbuildserver" in guests.sh("cat /etc/hosts")
     assert re.search(r"^src minifix http://buildserver:\d+/minifix$", guests.sh("cat /etc/opkg/opkg.conf"), re.M)
+
+
+def test_clients_are_placed_on_both_hypervisors_as_documented(fleet):
+    summary = json.loads((fleet.pipeline.state / "fleet" / f"{FLEET}.json").read_text())
+    assert {h: summary["clients"][h]["hypervisor"] for h in HOSTS} == PLACEMENT
+    assert summary["hypervisors"]["hv2"]["clients"] == ["web2", "log1"]
+    for host in HOSTS:
+        rec = fleet.record(host)
+        assert rec["uri"] == URIS[PLACEMENT[host]] and rec["hypervisor"] == PLACEMENT[host]
+    on = {uri: _domains(uri) for uri in URIS.values()}
+    for host, hv in PLACEMENT.items():
+        assert f"{FLEET}-{host}" in on[URIS[hv]] and f"{FLEET}-{host}" not in on[URIS["hv1" if hv == "hv2" else "hv2"]]
+    # the second hypervisor got its own flattened copy of the base (this machine's disk cannot back its clones)
+    base = f"{FLEET}-base-" + fleet.record("web1")["base"][:16] + ".qcow2"
+    remote = _volumes(SESSION)
+    assert base in remote and f"{FLEET}-web2.qcow2" in remote and f"{FLEET}-web1.qcow2" not in remote
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+
+    with api.connection(SESSION) as conn:
+        pool = api.lookup_pool(conn, api.DEFAULT_POOL)
+        assert api.volume_facts(api.lookup_volume(pool, base))["backing"] is None  # flattened: one file
+        assert api.volume_facts(api.lookup_volume(pool, f"{FLEET}-web2.qcow2"))["backing"].endswith(base)
 
 
 def test_each_role_passes_its_checks(fleet):
@@ -191,27 +226,46 @@ def test_drift_is_reported_exactly_and_repaired(fleet):
 
 
 def test_bad_inventory_data_is_refused_before_any_vm(fleet):
-    before = _domains()
+    before = _everything()
     bad = fleet.run("fleet-bad-index", "-e", "client_index=1")
     assert bad["rc"] != 0 and "client_index: 1 is also" in bad["output"], bad["output"][-3000:]
     bad = fleet.run("fleet-bad-method", "-e", "client_provision=pxe")
     assert bad["rc"] != 0 and "client_provision: 'pxe' is not one of clone, install" in bad["output"]
+    bad = fleet.run("fleet-bad-hypervisor", "-e", "client_hypervisor=hv9")
+    assert bad["rc"] != 0 and "client_hypervisor: 'hv9' is not a host of the hypervisors group" in bad["output"]
     assert "Traceback" not in bad["output"]
-    assert _domains() == before
+    assert _everything() == before
 
 
-def _domains() -> set[str]:
+def _domains(uri: str = "qemu:///system") -> set[str]:
     from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
-    with api.connection("qemu:///system") as conn:
+    with api.connection(uri) as conn:
         return {d.name() for d in api.list_domains(conn)}
 
 
+def _volumes(uri: str) -> set[str]:
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
+
+    with api.connection(uri) as conn:
+        pool = api.lookup_pool(conn, api.DEFAULT_POOL)
+        api.refresh_pool(pool)
+        return {v.name() for v in api.list_volumes(pool)}
+
+
+def _everything() -> dict[str, set[str]]:
+    """Domains and volumes on both hypervisors."""
+    return {uri: _domains(uri) | _volumes(uri) for uri in URIS.values()}
+
+
 def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):
-    source = tmp_path / "fleet.libvirt.yml"
-    source.write_text(f"plugin: aloofix.buildstrap.libvirt\nuri: qemu:///system\npipelines: [clients]\nfleets: [{FLEET}]\n"
+    # every hypervisor of the fleet inventory's group hypervisors (hosts.yml is parsed first)
+    source = tmp_path / "zz-guests.libvirt.yml"
+    source.write_text(f"plugin: aloofix.buildstrap.libvirt\nuri: []\nhypervisors_group: hypervisors\n"
+                      f"pipelines: [clients]\nfleets: [{FLEET}]\n"
                       f"keyed_groups: [{{key: buildstrap_metadata.role, prefix: kind}}]\n")
-    listing = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(source), "--list"],
+    sources = ["-i", str(INVENTORY / "hosts.yml"), "-i", str(source)]
+    listing = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), *sources, "--list"],
                              cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
     assert listing.returncode == 0, listing.stderr
     # values from inventory plugins are marked unsafe (never templated); ansible-inventory shows that wrapper
@@ -222,22 +276,36 @@ def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):
         assert hostvars[host]["ansible_port"] == fleet.record(host)["ssh_port"]
         assert hostvars[host]["ansible_host"] == "127.0.0.1"
         assert f"UserKnownHostsFile={fleet.record(host)['known_hosts']}" in hostvars[host]["ansible_ssh_common_args"]
+        assert hostvars[host]["buildstrap_uri"] == URIS[PLACEMENT[host]]
+        assert ("ProxyCommand=" in hostvars[host]["ansible_ssh_common_args"]) is (PLACEMENT[host] == "hv2")
     assert set(data["kind_role_web"]["hosts"]) >= {"web1", "web2"}
-    # and the variables work: an ad hoc module run over the pinned keys
-    ran = subprocess.run([str(Path(sys.executable).parent / "ansible"), "-i", str(source), "ldap1", "-m",
-                          "aloofix.buildstrap.guest_command", "-a", '{"cmd": "hostname", "changes": false}'],
-                         cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
-    assert ran.returncode == 0 and "ldap1" in ran.stdout.split("=>", 1)[-1], ran.stdout + ran.stderr
+    # and the variables work: an ad hoc module run over the pinned keys, on both hypervisors (web2 through hv2)
+    for host in ("ldap1", "web2"):
+        ran = subprocess.run([str(Path(sys.executable).parent / "ansible"), *sources, host, "-m",
+                              "aloofix.buildstrap.guest_command", "-a", '{"cmd": "hostname", "changes": false}'],
+                             cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=300)
+        assert ran.returncode == 0 and host in ran.stdout.split("=>", 1)[-1], ran.stdout + ran.stderr
 
 
 def test_check_mode_on_a_new_fleet_creates_nothing(fleet):
     """--check on a fleet that does not exist yet: each client 'would be created', and nothing is."""
-    before = _domains()
+    before = _everything()
     checked = fleet.pipeline.run("fleet-check-new", "-i", str(INVENTORY), "-e", f"fleet_name={FLEET}-new",
                                  "-e", f"fleet_port_base={PORT_BASE + 50}", "--check", playbook="clients.yml")
     assert checked["rc"] == 0, checked["output"][-5000:]
     for host in HOSTS:
         assert f"{host}: its VM {FLEET}-new-{host} would be created" in checked["output"]
-    assert _domains() == before
+    assert _everything() == before  # not even the second hypervisor's copy of the base
     assert not (fleet.pipeline.state / "fleet" / f"{FLEET}-new").exists() or \
         not any((fleet.pipeline.state / "fleet" / f"{FLEET}-new").glob("*.json"))
+
+
+def test_make_clean_leaves_nothing_on_either_hypervisor(fleet):
+    """Last: the fleet removed the way `make clean` removes (scripts/cleanup.py, every known hypervisor)."""
+    done = subprocess.run([sys.executable, "scripts/cleanup.py", "--prefix", f"{FLEET}-"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert f"removed domain {FLEET}-web2 ({SESSION})" in done.stdout
+    assert f"removed volume {FLEET}-web1.qcow2 (qemu:///system)" in done.stdout
+    for uri, names in _everything().items():
+        assert not [n for n in names if n.startswith(FLEET)], (uri, names)

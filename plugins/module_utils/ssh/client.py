@@ -54,7 +54,7 @@ if HAS_PARAMIKO:
                 self.jump = None
 
 
-def _through(jump: dict, host: str, port: int, timeout: float):
+def open_jump(jump: dict, host: str, port: int, timeout: float):
     """(client of the hypervisor, channel to host:port on its loopback); the hypervisor's host key must be pinned
     where OpenSSH (and libvirt's qemu+ssh transport) look for it."""
     hv = paramiko.SSHClient()
@@ -92,7 +92,7 @@ def connect(host: str, port: int, user: str, key_file: str, known_hosts: str, ti
     client.set_missing_host_key_policy(paramiko.RejectPolicy())
     sock = None
     if jump:
-        client.jump, sock = _through(jump, host, port, timeout)
+        client.jump, sock = open_jump(jump, host, port, timeout)
     try:
         client.connect(host, port=port, username=user, key_filename=key_file, timeout=timeout,
                        banner_timeout=timeout, auth_timeout=timeout, allow_agent=False, look_for_keys=False,

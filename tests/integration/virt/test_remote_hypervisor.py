@@ -72,7 +72,7 @@ def test_iso_upload_copy_console_and_forward_on_the_remote_hypervisor(artifacts,
         # the forward listens on the hypervisor's loopback; the jump reaches it through the hypervisor's sshd,
         # whose host key is pinned (the hello guest speaks no SSH: the connection opens, then the guest is silent)
         jump = jump_from_uri(REMOTE)
-        hv, channel = ssh._through(jump, "127.0.0.1", started["ssh_port"], timeout=20)
+        hv, channel = ssh.open_jump(jump, "127.0.0.1", started["ssh_port"], timeout=20)
         try:
             assert channel.get_transport().is_active() and hv.get_transport().get_remote_server_key() is not None
         finally:
@@ -97,5 +97,5 @@ def test_a_guest_port_behind_an_unpinned_hypervisor_is_refused(tmp_path):
     """The jump checks the hypervisor's host key like everything else: a wrong pin is refused, never learned."""
     jump = dict(jump_from_uri(REMOTE), host="localhost")  # pinned as [127.0.0.1]:2222, not [localhost]:2222
     with pytest.raises(ssh.HostKeyError) as err:
-        ssh._through(jump, "127.0.0.1", 9, timeout=10)
+        ssh.open_jump(jump, "127.0.0.1", 9, timeout=10)
     assert "no pinned host key" in str(err.value)

@@ -133,12 +133,14 @@ def leave_nothing_behind(request):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """The fleet's tests (test_clients.py) run before the pipeline test: their clones are made from the native
-    instance's installed disk and configured from its feed, and the pipeline test reinstalls that instance (after
-    which its build server would have to build every package again)."""
-    fleet = [item for item in items if item.path.name == "test_clients.py"]
-    if not fleet:
+    """The fleet's and molecule's tests (test_clients.py, test_molecule.py) run before the pipeline test: their
+    clones are made from the native instance's installed disk and configured from its --buildall feed, and the
+    pipeline test reinstalls that instance (after which its build server would have to build every package
+    again)."""
+    early = ("test_clients.py", "test_molecule.py")
+    moved = sorted((item for item in items if item.path.name in early), key=lambda i: early.index(i.path.name))
+    if not moved:
         return
-    rest = [item for item in items if item.path.name != "test_clients.py"]
+    rest = [item for item in items if item.path.name not in early]
     at = next((n for n, item in enumerate(rest) if item.path.name == "test_buildstrap_pipeline.py"), len(rest))
-    items[:] = rest[:at] + fleet + rest[at:]
+    items[:] = rest[:at] + moved + rest[at:]

@@ -254,8 +254,8 @@ def _volumes(uri: str) -> set[str]:
 
 
 def _everything() -> dict[str, set[str]]:
-    """Domains and volumes on both hypervisors."""
-    return {uri: _domains(uri) | _volumes(uri) for uri in URIS.values()}
+    """This module's domains and volumes on both hypervisors (another user's may come and go meanwhile)."""
+    return {uri: {n for n in _domains(uri) | _volumes(uri) if n.startswith(FLEET)} for uri in URIS.values()}
 
 
 def test_libvirt_inventory_plugin_finds_the_fleet(fleet, tmp_path):

@@ -93,6 +93,14 @@ EXAMPLES = r"""
   aloofix.buildstrap.vm_volume:
     name: stage2-installed.qcow2
     dest: images/minifix/stage2-installed.qcow2
+
+- name: Give a second hypervisor its own copy of the clients' base disk (flattened, streamed)
+  aloofix.buildstrap.vm_volume:
+    uri: qemu+ssh://buildstrap-hv@127.0.0.1:2222/session?keyfile=/root/.ssh/buildstrap-hv
+    name: fleet-base-a9807c64ed6ac29c.qcow2
+    copy_from:
+      uri: qemu:///system
+      volume: minifix-buildstrap-disk2.qcow2
 """
 
 RETURN = r"""
@@ -103,9 +111,13 @@ volume:
   sample: {name: buildserver.qcow2, path: /var/lib/libvirt/images/buildstrap/buildserver.qcow2,
            capacity: 12884901888, allocation: 200704, format: qcow2, backing: null}
 sha256:
-  description: sha256 of the uploaded or downloaded bytes.
-  returned: with src or dest
+  description: sha256 of the uploaded, downloaded or copied bytes.
+  returned: with src or dest, and when copy_from made the volume
   type: str
+bytes:
+  description: How many bytes copy_from streamed (the flattened file).
+  returned: when copy_from made the volume
+  type: int
 actions:
   description: What was done (or would be done in check mode).
   returned: always

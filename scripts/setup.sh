@@ -207,7 +207,7 @@ if ! virsh -q -c "$hv_uri" pool-info buildstrap >/dev/null 2>&1; then
   virsh -q -c "$hv_uri" pool-autostart buildstrap >/dev/null
   did+=("defined the storage pool buildstrap of $hv_uri (/var/lib/$HV_USER/images)")
 fi
-if ! virsh -q -c "$hv_uri" pool-info buildstrap | grep -q 'State: *running'; then
+if ! virsh -q -c "$hv_uri" pool-info buildstrap | grep 'State: *running' >/dev/null; then
   virsh -q -c "$hv_uri" pool-start buildstrap >/dev/null
 fi
 

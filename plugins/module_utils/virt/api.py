@@ -115,6 +115,25 @@ def domain_xml(dom, inactive: bool = True) -> str:
         raise _fail(f"reading the XML of {dom.name()}", exc) from None
 
 
+def other_domains_xml(conn, name: str) -> list[tuple[str, list[str]]]:
+    """(name, [persistent XML, live XML when running]) of every domain but ``name``. A domain that another
+    client removes while we read leaves the list instead of failing this one."""
+    out = []
+    for dom in list_domains(conn):
+        try:
+            if dom.name() == name:
+                continue
+            xmls = [dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE)]
+            if dom.isActive():
+                xmls.append(dom.XMLDesc(0))
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                continue
+            raise _fail("reading the other domains' definitions", exc) from None
+        out.append((dom.name(), xmls))
+    return out
+
+
 def define_domain(conn, xml: str):
     try:
         return conn.defineXML(xml)

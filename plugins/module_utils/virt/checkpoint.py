@@ -211,12 +211,7 @@ def owned_checkpoints(conn, name: str, current_xml: str, volumes: list[tuple[str
 def _used_by_other_domains(conn, name: str) -> set[str]:
     """Paths of every file in the disk chains of the other domains (live and persistent definitions)."""
     paths = set()
-    for dom in api.list_domains(conn):
-        if dom.name() == name:
-            continue
-        xmls = {api.domain_xml(dom, inactive=True)}
-        if api.domain_is_active(dom):
-            xmls.add(api.domain_xml(dom, inactive=False))
+    for _other, xmls in api.other_domains_xml(conn, name):
         for xml in xmls:
             for element in ET.fromstring(xml).iter():
                 if element.tag != "source":

@@ -41,14 +41,12 @@ def _port_is_free(addr: str, port: int) -> bool:
 
 def _ports_of_other_domains(conn, name: str) -> dict[tuple[str, str, int], str]:
     used = {}
-    for dom in api.list_domains(conn):
-        if dom.name() == name:
-            continue
-        for xml in {api.domain_xml(dom, inactive=True), api.domain_xml(dom, inactive=False)}:
+    for other, xmls in api.other_domains_xml(conn, name):
+        for xml in xmls:
             facts = transform.domain_facts(xml)
             for nic in facts["nics"]:
                 for fwd in nic.get("forwards", []):
-                    used[(fwd["host_addr"], fwd["proto"], fwd["host"])] = dom.name()
+                    used[(fwd["host_addr"], fwd["proto"], fwd["host"])] = other
     return used
 
 

@@ -23,6 +23,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
 
 def hypervisor_uris() -> list[str]:
+    """qemu:///system and the hypervisors of inventory/fleet's group hypervisors (also the tests' teardown)."""
     hosts = yaml.safe_load((ROOT / "inventory" / "fleet" / "hosts.yml").read_text())
     group = hosts["all"]["children"].get("hypervisors", {}).get("hosts") or {}
     return list(dict.fromkeys([api.DEFAULT_URI] + [h["hypervisor_uri"] for h in group.values()]))

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # Every libvirt object a test creates starts with this, so the session can remove them even after a failure.
@@ -70,10 +69,10 @@ def run_id():
 
 def hypervisor_uris() -> list[str]:
     """qemu:///system and every hypervisor of the example fleet's inventory (the second one, buildstrap-hv's
-    qemu:///session over SSH, that scripts/setup.sh makes)."""
-    hosts = yaml.safe_load((ROOT / "inventory" / "fleet" / "hosts.yml").read_text())
-    group = hosts["all"]["children"].get("hypervisors", {}).get("hosts") or {}
-    return list(dict.fromkeys(["qemu:///system"] + [h["hypervisor_uri"] for h in group.values()]))
+    qemu:///session over SSH, that scripts/setup.sh makes): the ones `make clean` cleans."""
+    from scripts.cleanup import hypervisor_uris as known
+
+    return known()
 
 
 def remove_test_objects(uris=None, match=lambda name: name.startswith(TEST_PREFIX)) -> list[str]:

@@ -37,7 +37,9 @@ PLACEMENT = {"web1": "hv1", "web2": "hv2", "ldap1": "hv1", "log1": "hv2"}
 URIS = {"hv1": "qemu:///system", "hv2": SESSION}
 FLEET = f"{RUN_ID}-fleet"
 # Deterministic ports of their own per test session: client N has PORT_BASE + 10N (SSH) and the next ones.
-PORT_BASE = 30000 + (os.getpid() % 300) * 100
+# 30000-32699: above vm's automatic range (20000-29999) and below the kernel's ephemeral ports (32768 and up),
+# where an outgoing connection of this very run (SSH, QEMU's SLIRP, the feed) could hold a client's port.
+PORT_BASE = 30000 + (os.getpid() % 27) * 100
 
 
 def _recap(output: str) -> dict[str, dict[str, int]]:

@@ -133,6 +133,17 @@ PY
   touch "$stamp"
   did+=("installed Python dependencies")
 fi
+# ansible-test sanity bootstraps pip in each test's venv with a get-pip script it downloads from
+# ci-files.testing.ansible.com, which this machine may not reach: put our stand-in (scripts/get_pip.py) in its cache
+# under the name this ansible-test looks for (get_pip_24_2.py for pip 24.2).
+pip_version=$(.venv/bin/python -c 'import re, ansible_test, pathlib
+src = pathlib.Path(ansible_test.__file__).parent.joinpath("_internal", "python_requirements.py").read_text()
+print(re.search(r"default_packages = dict\(\s*pip=.([0-9.]+)", src).group(1))')
+get_pip="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+if ! cmp -s scripts/get_pip.py "$get_pip"; then
+  mkdir -p "$(dirname "$get_pip")" && cp scripts/get_pip.py "$get_pip"
+  did+=("installed ansible-test's pip bootstrap stand-in $get_pip")
+fi
 
 # 5. A second, separate hypervisor on this machine: the unprivileged user buildstrap-hv's qemu:///session,
 #    reached as qemu+ssh://buildstrap-hv@127.0.0.1:2222/session (inventory/fleet's hypervisors group) through an

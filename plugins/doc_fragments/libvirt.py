@@ -61,4 +61,3 @@ options:
 requirements:
   - libvirt-python
 """
-

@@ -74,8 +74,8 @@ class InventoryModule(BaseInventoryPlugin):
                 "ansible_connection": "ssh",
                 "ansible_ssh_private_key_file": instance["ansible_ssh_private_key_file"],
                 "ansible_ssh_common_args": (f"-o UserKnownHostsFile={instance['known_hosts']} "
-                                           "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes "
-                                           + profiles.openssh_args(profile)).strip(),
+                                            "-o StrictHostKeyChecking=yes -o IdentitiesOnly=yes "
+                                            + profiles.openssh_args(profile)).strip(),
                 "ansible_python_interpreter": "/nonexistent/guests-have-no-python",
                 "buildstrap_known_hosts": instance["known_hosts"],
                 "buildstrap_accel": instance.get("accel", "tcg"),

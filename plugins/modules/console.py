@@ -17,7 +17,7 @@ description:
   - Deadlines are given for KVM and scale with the domain's accelerator (x4 under TCG). A missed deadline fails
     with the last 20 lines of the console.
   - Everything the guest prints is appended to I(transcript), with every secret masked.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt.domain
 options:
@@ -72,7 +72,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.args impor
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import TIMEOUT_SCALE
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import TIMEOUT_SCALE
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.dialogue import parse_steps, run_steps
 
@@ -91,7 +91,8 @@ def dialogue(params: dict, check_mode: bool) -> dict:
         if api.domain_state(dom) != "running":
             raise SpecError("name", f"domain {params['name']!r} is not running; start it with vm state=running")
         scale = TIMEOUT_SCALE[transform.domain_facts(api.domain_xml(dom, inactive=False))["accel"]]
-        with ConsoleSession(conn, dom, transcript=params.get("transcript"),
+        # Check mode writes no transcript either (an expect-only dialogue still reads the console).
+        with ConsoleSession(conn, dom, transcript=None if check_mode else params.get("transcript"),
                             secrets=[str(v) for v in secrets.values()]) as session:
             matches = run_steps(session, steps, params["timeout"], scale)
             return {"changed": types, "matches": matches, "screen": session.screen()}

@@ -25,7 +25,7 @@ description:
     created in parallel never race for a port, and a client keeps its ports from run to run.
   - C(client_role) must be a C(role_*) role of I(roles_dir); C(client_provision) is C(clone) (default) or
     C(install).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: The fleet's name; it prefixes every client's domain and disk.
@@ -74,7 +74,7 @@ options:
     type: bool
     default: true
 notes:
-  - An action plugin: it runs on the controller and touches nothing.
+  - An action plugin; it runs on the controller and touches nothing.
 """
 
 EXAMPLES = r"""

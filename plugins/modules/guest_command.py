@@ -14,7 +14,7 @@ description:
     minifix guests, which have no Python. Like M(ansible.builtin.command) it has I(creates) and I(removes),
     and it fails when the exit code is not in I(ok_rc).
   - In check mode the command is not run (unless I(run_in_check_mode)), and the task reports I(changes).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   cmd:
     description: An argv list (each word is quoted for the remote shell) or a shell command string.
@@ -48,6 +48,7 @@ options:
 attributes:
   check_mode:
     support: partial
+    description: The command is not run (unless I(run_in_check_mode)); the task reports I(changes).
 notes:
   - This is an action plugin; the module file only carries the documentation.
 """

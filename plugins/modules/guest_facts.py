@@ -13,7 +13,7 @@ description:
   - One raw command (busybox-compatible) over the host's connection; sets I(guest_hostname),
     I(guest_kernel), I(guest_arch), I(guest_release), I(guest_memtotal_kib), I(guest_root_device),
     I(guest_block_devices) (name -> bytes), I(guest_services) and I(guest_uid).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options: {}
 notes:
   - This is an action plugin; the module file only carries the documentation. Runs in check mode.

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Streams the file with C(cat) over the pinned SSH connection and compares its sha256 with the guest's own
     C(sha256sum). Nothing is copied when I(dest) already has the same content.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   src:
     description: Path on the guest.

@@ -19,7 +19,7 @@ description:
     (C(mv), atomic). A file being rewritten keeps its owner, group and mode unless others are asked for.
   - With C(--diff) the diff is the text before and after (headed with the path), and the C(owner), C(group)
     and C(mode) lines that change. A file over 64 KiB or not UTF-8 is summarised by its sha256 and size.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   path:
     description:

@@ -17,7 +17,7 @@ description:
     file did not change on the guest since it was read. Every other line is kept as written.
   - An existing group keeps its members (M(aloofix.buildstrap.guest_user) manages memberships).
   - With C(--diff) the before and after are C({state, name, gid, members}).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: The group's name (a letter or C(_) first, then letters, digits, C(_ . -); at most 32).

@@ -16,7 +16,7 @@ description:
   - With I(host_keys) (keys read over an already-verified connection, as M(aloofix.buildstrap.install2hd)
     returns them for the installed disk), pins those.
   - Host key checking is never turned off; a changed key later makes connections fail with a clear message.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt.domain
 options:

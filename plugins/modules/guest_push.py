@@ -16,7 +16,7 @@ description:
   - The pipeline seeds a native rebuild's C(build/tarballs) with it, since Aloofix's installed source tree has
     an empty C(build/) and most upstream download hosts are gone.
   - A second run with the same files sends nothing and reports no change.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   src:
     description: Directory on the controller.

@@ -17,7 +17,7 @@ description:
     through the hypervisor with the URI's user and C(keyfile), its host key checked against the pinned ones
     (C(/etc/ssh/ssh_known_hosts), C(~/.ssh/known_hosts)), as libvirt's own transport does.
   - Returns the time to the prompt, to the first command, and the command's own latency.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt.domain
 options:

@@ -16,7 +16,7 @@ description:
     appeared, and shows a progress line for each match of I(progress) with N of M, elapsed time and an ETA.
   - Fails when the exit code is not 0, a I(failure) pattern appears, or I(success) never matched; the message
     quotes the last lines and names the transcript, in which secrets are masked.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   command:
     description: The command line.

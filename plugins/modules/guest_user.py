@@ -22,7 +22,7 @@ description:
     directory of mode 0755 owned by it - and what C(deluser) does on removal - it leaves every group, and its
     own group goes when no one else uses it.
   - With C(--diff) the before and after are C({state, name, uid, group, groups, home, shell, comment}).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: The user's name (a letter or C(_) first, then letters, digits, C(_ . -); at most 32).

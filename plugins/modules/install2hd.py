@@ -22,7 +22,7 @@ description:
     this verified connection and returned as I(host_keys) to pin before the reboot.
   - Connects to C(ansible_host):C(ansible_port) as C(ansible_user) with C(ansible_ssh_private_key_file), trusting
     only the keys pinned in C(buildstrap_known_hosts).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   root_password:
     description: Root password of the installed system. Give it from a (vault) variable; it is never logged.
@@ -80,6 +80,7 @@ options:
 attributes:
   check_mode:
     support: full
+    description: Connects, checks the disk and reports the command it would run; nothing is written.
 notes:
   - This is an action plugin; the module file only carries the documentation.
   - In check mode it connects, checks the disk and reports the command it would run; nothing is written.

@@ -18,7 +18,7 @@ description:
     ISO and C(changed=false).
   - Runs on the controller (it is a file transformation); upload the result with
     M(aloofix.buildstrap.vm_volume) for a remote hypervisor.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   src:
     description: The distro's ISO.
@@ -131,7 +131,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError, failure
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import remaster as iso
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.profiles import PROFILES, profile
 
@@ -164,11 +164,12 @@ def run_module() -> None:
         result, tmp = iso.remaster(params["src"], params["dest"], params["default_entry"],
                                    int(round(params["timeout"] * 10)), params["serial"], params["serial_port"],
                                    params["baud"], params["kernel_args"], params["authorized_keys"],
-                                   params["ssh_packages"], profile(params["ssh_profile"])["host_key_types"])
+                                   params["ssh_packages"], profile(params["ssh_profile"])["host_key_types"],
+                                   check_mode=module.check_mode)
         iso.finish(tmp, params["dest"], module.check_mode or not result["changed"])
         result["seconds"] = round(time.monotonic() - started, 3)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
+    except (BuildstrapError, OSError) as exc:
+        module.fail_json(**failure(exc))
     module.exit_json(dest=params["dest"], **result)
 
 

@@ -19,7 +19,7 @@ description:
   - After opkg has run, the installed packages are read again; the result lists what actually changed, and a
     requested package that is not in the asked state fails the task whatever opkg's exit code was.
   - Unlike M(community.general.opkg), it has check mode, C(state=latest), and installs from one named feed.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description:

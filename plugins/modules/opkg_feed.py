@@ -18,7 +18,7 @@ description:
     temporary file beside it, which keeps the old file's mode and owner, renamed over it). With C(--diff) the
     diff is the file's text before and after.
   - Run M(aloofix.buildstrap.opkg) with I(update_cache=true) afterwards to download the feed's list.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: The feed's name (the name of its list in opkg's lists directory).

@@ -25,7 +25,7 @@ description:
   - The feed must be on this machine (C(127.0.0.1), C(localhost), C(::1)) unless I(allow_remote=true); HTTP
     proxies are never used for loopback and redirects are never followed.
   - Read-only, so it runs in check mode too and never reports a change.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   url:
     description:

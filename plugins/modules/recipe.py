@@ -22,7 +22,7 @@ description:
     own figure. C(timeouts.stage1) is plain seconds, as stage 1 runs on the build host, not in a VM.
   - Optional recipe keys come out with their defaults (C(vm.machine) C(pc), C(vm.vcpus) 1, C(install.command)
     C(install2hd), C(install.force_fdisk_stage2) true, C(ssh.legacy) null).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: Recipe name (C(minifix), C(aloofix-0.9)) from C(recipes/), or the path of a recipe file.
@@ -55,6 +55,18 @@ options:
   vm_name:
     description: Name of the pipeline's VM (default C(RECIPE-buildstrap)); its disks are named after it.
     type: str
+  pipeline:
+    description:
+      - The playbook that loads the recipe; its stages are the ones I(force) may name (C(buildstrap) the recipe's
+        own, C(buildserver) and C(clients) theirs).
+      - With C(buildserver) the recipe must have a C(buildserver) section.
+    type: str
+    choices: [buildstrap, buildserver, clients]
+    default: buildstrap
+  buildserver_options:
+    description: make-buildserver's options (a list, or a space-separated string such as C(--minimal)) instead
+      of the recipe's C(buildserver.options); only with I(pipeline=buildserver).
+    type: raw
 notes:
   - This is an action plugin; the module file only carries the documentation.
 """

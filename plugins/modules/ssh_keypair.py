@@ -15,7 +15,7 @@ description:
   - C(ed25519) for guests with current SSH servers; C(rsa) (3072 bits) for guests whose server predates ed25519,
     such as Aloofix's dropbear 2013.58 (a recipe's C(ssh.legacy) profile names the type).
   - An existing key of another type is refused, not replaced.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   path:
     description: Private key file.
@@ -54,7 +54,7 @@ fingerprint:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, failure
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.keypair import HAS_CRYPTOGRAPHY, ensure_keypair
 
 
@@ -69,8 +69,8 @@ def main() -> None:
     try:
         result = ensure_keypair(module.params["path"], module.params["comment"], module.check_mode,
                                 key_type=module.params["type"])
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
+    except (BuildstrapError, OSError) as exc:
+        module.fail_json(**failure(exc))
     module.exit_json(**result)
 
 

@@ -14,10 +14,11 @@ description:
     volumes) and reports C(hit=true) only when the stage's manifest has the same key, every recorded output
     still has its sha256 (a corrupted artifact is never reused), and the stage is not forced.
   - When the stage is not cached, its manifest is set aside as C(STAGE.previous.json) (kept for the ETA of
-    the next run), so that a run that fails in the stage never leaves it looking done.
+    the next run), so that a run that fails in the stage never leaves it looking done. That is the task's
+    change (C(changed=true)); in check mode it is only reported.
   - C(state=record) writes the stage's manifest - key, inputs, outputs with their sha256, timings, tool
     versions, the digests of its log files, and anything in I(extra).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   stage:
     description: Stage name.
@@ -111,7 +112,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, failure
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import cache
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 
@@ -136,10 +137,11 @@ class _Volumes:
 
 
 def _tools(uri: str) -> dict:
-    import ansible
     from importlib.metadata import PackageNotFoundError, version
 
-    tools = {"ansible-core": ansible.__version__}
+    from ansible.module_utils.ansible_release import __version__ as ansible_version
+
+    tools = {"ansible-core": ansible_version}
     for package in ("pycdlib", "paramiko", "libvirt-python"):
         try:
             tools[package] = version(package)
@@ -171,17 +173,19 @@ def main() -> None:
     try:
         checked = cache.check(p["stage"], p["stages"], p["inputs"], p["manifest_dir"], p["force"], volumes)
         if p["state"] == "check":
-            if not checked["hit"] and not module.check_mode:
+            # A miss sets the stage's manifest aside (it is no longer done): a change, which check mode only reports.
+            invalidates = not checked["hit"] and cache.has_manifest(p["manifest_dir"], p["stage"])
+            if invalidates and not module.check_mode:
                 cache.invalidate(p["manifest_dir"], p["stage"])
-            module.exit_json(changed=False, cache_hit=checked["hit"], **checked)
+            module.exit_json(changed=invalidates, cache_hit=checked["hit"], **checked)
         if module.check_mode:
             module.exit_json(changed=True, key=checked["key"])
         extra = dict(p["extra"], tools=_tools(p["uri"]))
         recorded = cache.record(p["stage"], checked["key"], checked["resolved_inputs"], p["outputs"], volumes,
                                 p["started"] or time.time(), p["manifest_dir"], extra, p["logs"])
         module.exit_json(changed=True, key=checked["key"], **recorded)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
+    except (BuildstrapError, OSError) as exc:
+        module.fail_json(**failure(exc))
     finally:
         volumes.close()
 

@@ -19,7 +19,7 @@ description:
     start or stop the service.
   - The service is read once, the change is computed from what was read, and in check mode nothing is run.
     With C(--diff) the before and after are C({enabled, state}).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: The service, a directory of C(/etc/sv/all) on the guest (for example C(httpd)).

@@ -20,7 +20,7 @@ description:
     see each other on an isolated libvirt network (M(aloofix.buildstrap.vm_network)).
   - Inserting or ejecting the ISO of a running VM takes effect at once; other changes to a running VM are
     written to its persistent definition and reported as C(pending_restart).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt
   - aloofix.buildstrap.libvirt.accel
@@ -154,6 +154,12 @@ options:
     description: "Buildstrap metadata stored in the domain, e.g. C({pipeline: buildstrap, recipe: minifix})."
     type: dict
     default: {}
+  owner:
+    description:
+      - Who the domain belongs to, recorded in its metadata when it is defined (Buildstrap's playbooks pass
+        C(user@host:checkout)). A domain whose recorded owner is another is never redefined, started, stopped
+        or removed; the module fails and names that owner. A domain with no recorded owner is taken over.
+    type: str
   shutdown_mode:
     description:
       - How C(state=shutdown) stops a running VM. C(acpi) waits for the guest to power off,
@@ -167,7 +173,12 @@ options:
         plug; default is I(timeout).
     type: float
   remove_volumes:
-    description: With C(state=absent), also delete the volumes of the VM's disks.
+    description:
+      - With C(state=absent), also delete the volumes of the VM's disks, the checkpoints under them, and its ISO
+        volumes - the one in its drive and those uploaded for it and since ejected (C(NAME-*.iso) in the pools of
+        its disks, as the guest_vm role names them).
+      - An ISO volume in another domain's drive is kept, and so is one named after another domain
+        (C(NAME-2-x.iso) while a domain C(NAME-2) exists).
     type: bool
     default: false
   update:
@@ -249,10 +260,23 @@ ssh_port:
   returned: unless state=absent
   type: int
 accel:
-  description: Accelerator in use, and I(accel_source) says whether it was requested, cached or probed.
+  description:
+    - Accelerator in use, and I(accel_source) says whether it was requested, cached or probed.
+    - In check mode with C(accel=auto) and no cached answer nothing is probed; I(accel_source) is
+      C(would probe), the plan assumes C(tcg), and I(accel_detail) says so.
   returned: unless state=absent
   type: str
   sample: tcg
+accel_source:
+  description: Where I(accel) comes from.
+  returned: unless state=absent
+  type: str
+  choices: [requested, cache, probe, would probe]
+  sample: cache
+accel_detail:
+  description: In check mode, why the accelerator is assumed rather than probed.
+  returned: when a real run would probe
+  type: str
 actions:
   description: What was done (or, in check mode, would be done).
   returned: always
@@ -310,6 +334,7 @@ def argument_spec() -> dict:
         }},
         console_log={"type": "path"},
         metadata={"type": "dict", "default": {}},
+        owner={"type": "str"},
         shutdown_mode={"type": "str", "default": "acpi_then_destroy",
                        "choices": ["acpi", "destroy", "acpi_then_destroy"]},
         remove_volumes={"type": "bool", "default": False},

@@ -23,7 +23,7 @@ description:
     C(state=absent) and C(remove_volumes=true) removes it after the overlay, unless another volume or domain
     uses it.
   - When the disk already is I(overlay) backed by a volume of the pool, nothing is done (C(changed=false)).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt
 options:

@@ -15,7 +15,7 @@ description:
     address on it and cannot send traffic into it; guests talk to each other only. Attach VMs with
     M(aloofix.buildstrap.vm) option I(nics) C([{type: network, network: NAME}]).
   - The bridge name is derived from the network name (C(bsbr-) and 8 hex digits).
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 options:
   name:
     description: Network name.

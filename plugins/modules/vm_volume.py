@@ -15,7 +15,7 @@ description:
   - A volume that does not exist is created from I(size), as a copy-on-write overlay of I(backing), or from the
     bytes of I(src). An existing volume is grown to I(size) (never shrunk), re-uploaded when its content differs
     from I(src) (compared by sha256), and downloaded to I(dest) when that file differs.
-author: Buildstrap developers
+author: Buildstrap developers (!UNKNOWN)
 extends_documentation_fragment:
   - aloofix.buildstrap.libvirt
 options:

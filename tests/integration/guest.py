@@ -29,12 +29,12 @@ def run_guest_module(inventory, host: str, module: str, args: dict, check: bool 
     if diff:
         cmd += ["--diff", "-vvv"]  # below -vvv the callback drops the result's diff key
     env = ansible_env()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     match = _result_re(host).search(proc.stdout)
     if not match:
         raise AssertionError(f"no module result in ansible's output\n$ {shlex.join(cmd)}\nstdout:\n{proc.stdout}\n"
                              f"stderr:\n{proc.stderr}")
-    result, _ = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
+    result, _unused = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
     return ModuleRun(match.group(1), result, proc.stdout, proc.stderr)
 
 

@@ -69,7 +69,7 @@ def test_native_instance_becomes_a_build_server(buildserver):
     rc, out, err = buildserver.ssh(f"wget -q -O - {buildserver.feed_url_guests}/Packages | grep -c '^Package: '")
     assert rc == 0 and int(out) == made["packages"], err
     # The web server is a runit service, enabled in the current runlevel; files are owned by build.
-    rc, out, _ = buildserver.ssh("SVDIR=/var/service sv status httpd; stat -c %U /srv/www/minifix")
+    rc, out, _unused = buildserver.ssh("SVDIR=/var/service sv status httpd; stat -c %U /srv/www/minifix")
     assert out.startswith("run: httpd") and out.split()[-1] == "build", out
     # No secret in the output or the run's files.
     password = (buildserver.pipeline.state / "root_password").read_text().strip()
@@ -90,13 +90,13 @@ def test_rerun_changes_nothing_and_boots_nothing(buildserver):
 def test_tampered_package_and_truncated_index_are_named(buildserver):
     opk = sorted(f for f in _feed_files(buildserver) if f.startswith("rsync_") and f.endswith(".opk"))[0]
     try:
-        rc, _, err = buildserver.ssh(f"printf X >> /srv/www/minifix/{opk}")
+        rc, _unused, err = buildserver.ssh(f"printf X >> /srv/www/minifix/{opk}")
         assert rc == 0, err
         tampered = _verify(buildserver)
         assert tampered.failed and opk in tampered["msg"] and "Size" in tampered["msg"], tampered.result
         # A cached run re-reads only the index; a package changed behind the feed's back fails the verify module.
-        rc, _, err = buildserver.ssh("head -c 700 /srv/www/minifix/Packages > /tmp/P && "
-                                     "cp /tmp/P /srv/www/minifix/Packages")
+        rc, _unused, err = buildserver.ssh("head -c 700 /srv/www/minifix/Packages > /tmp/P && "
+                                           "cp /tmp/P /srv/www/minifix/Packages")
         assert rc == 0, err
         truncated = _verify(buildserver)
         assert truncated.failed and "Packages" in truncated["msg"], truncated.result
@@ -115,8 +115,8 @@ def test_push_removes_a_deleted_package_from_the_feed(buildserver):
     assert rc == 0 and out.split(), err
     victim = sorted(out.split())[0]
     # Upstream's way to drop a package: delete its .opk, rebuild the index (build-pkg --index), push.
-    rc, _, err = buildserver.ssh(f"cd {tree} && mkdir -p /var/tmp/held && mv pkgs/{victim} /var/tmp/held/ && "
-                                 "su -c './scripts/build-pkg --index' build")
+    rc, _unused, err = buildserver.ssh(f"cd {tree} && mkdir -p /var/tmp/held && mv pkgs/{victim} /var/tmp/held/ && "
+                                       "su -c './scripts/build-pkg --index' build")
     assert rc == 0, err
     try:
         run = buildserver.run("deleted")
@@ -139,10 +139,10 @@ def test_make_buildserver_failure_names_the_package_and_resumes(buildserver):
     tree = "/usr/src/minifix-0.9"
     spec = f"{tree}/specs/pkgs/rsync/spec.sh"
     # Neither installed nor in the tree's own feed: magic-install has to build it, and its build stage fails.
-    rc, _, err = buildserver.ssh(f"cd {tree} && opkg remove rsync >/dev/null && rm -f pkgs/rsync_*.opk && "
-                                 "su -c './scripts/build-pkg --index' build >/dev/null && "
-                                 f"cp {spec} /var/tmp/rsync-spec.sh && "
-                                 f"echo 'build() {{ echo injected failure >&2; return 1; }}' >> {spec}")
+    rc, _unused, err = buildserver.ssh(f"cd {tree} && opkg remove rsync >/dev/null && rm -f pkgs/rsync_*.opk && "
+                                       "su -c './scripts/build-pkg --index' build >/dev/null && "
+                                       f"cp {spec} /var/tmp/rsync-spec.sh && "
+                                       f"echo 'build() {{ echo injected failure >&2; return 1; }}' >> {spec}")
     assert rc == 0, err
     try:
         failed = buildserver.run("inject", "-e", "buildstrap_force=make_buildserver")
@@ -153,11 +153,11 @@ def test_make_buildserver_failure_names_the_package_and_resumes(buildserver):
         logs = {p.name: p.read_text() for p in (failed["dir"] / "make_buildserver.logs" / "rsync").glob("*.log")}
         assert "injected failure" in logs.get("build.log", ""), sorted(logs)
     finally:
-        rc, _, err = buildserver.ssh(f"cp /var/tmp/rsync-spec.sh {spec} && chown build {spec}")
+        rc, _unused, err = buildserver.ssh(f"cp /var/tmp/rsync-spec.sh {spec} && chown build {spec}")
     assert rc == 0, err
     resumed = buildserver.run("resumed")
     assert resumed["rc"] == 0, resumed["output"][-3000:]
     status = stage_status(resumed["timeline"])
     assert status["makebuildserver"] == "ok" and status["httpd"] == "cached" and status["push"] == "ok", status
-    rc, out, _ = buildserver.ssh("opkg list-installed | grep '^rsync '")
+    rc, out, _unused = buildserver.ssh("opkg list-installed | grep '^rsync '")
     assert rc == 0 and out.startswith("rsync "), out

@@ -59,7 +59,7 @@ def assert_modern_clients_are_refused(port: int, key: str, known_hosts: str) -> 
         ssh.connect("127.0.0.1", port, "root", key, known_hosts, profile="modern").close()
     proc = subprocess.run(["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o",
                            f"UserKnownHostsFile={known_hosts}", "-o", "IdentitiesOnly=yes", "-i", key, "-p",
-                           str(port), "root@127.0.0.1", "true"], capture_output=True, text=True, timeout=60)
+                           str(port), "root@127.0.0.1", "true"], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 255 and "no matching" in proc.stderr, proc.stderr
 
 
@@ -150,13 +150,13 @@ def test_install_then_reinstall(flow):
     assert "force_fdisk: /dev/vda already has partitions (vda1, vda2, vda3)" in refused["output"]
     key = str(flow["workdir"] / "state" / "id_rsa")  # dropbear 2013.58 takes RSA/DSS user keys only
     with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts), profile=LEGACY) as client:
-        _, partitions, _ = ssh.run(client, "cat /proc/partitions", timeout=60)
-        _, hostname, _ = ssh.run(client, "hostname", timeout=60)
-        _, table_before, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
+        _unused, partitions, _unused = ssh.run(client, "cat /proc/partitions", timeout=60)
+        _unused, hostname, _unused = ssh.run(client, "hostname", timeout=60)
+        _unused, table_before, _unused = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
         # install2hd itself refuses too (without a TTY it would stop at the password anyway, but the
         # partition check comes first) and changes nothing.
         rc, out, err = ssh.run(client, "PATH=/mnt/cdrom/bin:$PATH install2hd --swapsize=16", timeout=120)
-        _, table_after, _ = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
+        _unused, table_after, _unused = ssh.run(client, "fdisk -l /dev/vda", timeout=60)
         # As on Aloofix: the CD keeps no Packages index, and dropbear alone cannot be installed from its file (its
         # -license and -lib dependencies are not installed and there is no feed); its closure in one call can.
         index = ssh.run(client, "ls /mnt/cdrom/pkgs/Packages", timeout=60)[0]
@@ -167,7 +167,7 @@ def test_install_then_reinstall(flow):
                                   "dropbear-license_*.opk dropbear_*.opk && ls /tmp/o2/usr/sbin/dropbear", timeout=300)
         sshd = ssh.run(client, "ps | grep -c '[d]ropbear'", timeout=60)[1]
         # Root's PATH under that dropbear is /usr/bin:/bin (the project's commands state their own PATH).
-        _, stdout, _ = client.exec_command("echo $PATH")  # the server's own PATH: no explicit_path() here
+        _unused, stdout, _unused = client.exec_command("echo $PATH")  # the server's own PATH: no explicit_path() here
         root_path = stdout.read().decode().strip()
         stdout.channel.close()  # a channel left open makes this dropbear drop the next channel request
         # Busybox's passwd discards input typed ahead of its prompt: an answer sent at once is lost and passwd
@@ -208,17 +208,17 @@ def test_install_then_reinstall(flow):
     assert_offers_dropbear_2013(read_kexinit("127.0.0.1", port, timeout=30))
     assert_modern_clients_are_refused(port, key, str(known_hosts))
     with ssh.connect("127.0.0.1", port, "root", key, str(known_hosts), profile=LEGACY) as client:
-        _, services, _ = ssh.run(client, "svadmin list", timeout=60)
-        rc_enable, _, enable_err = ssh.run(client, "svadmin enable httpd && mkdir -p /srv/www && "
-                                                   "echo minifix-httpd-ok >/srv/www/index.html", timeout=60)
+        _unused, services, _unused = ssh.run(client, "svadmin list", timeout=60)
+        rc_enable, _unused, enable_err = ssh.run(client, "svadmin enable httpd && mkdir -p /srv/www && "
+                                                 "echo minifix-httpd-ok >/srv/www/index.html", timeout=60)
         page = ""
-        for _ in range(60):
-            _, page, _ = ssh.run(client, "wget -q -O - http://127.0.0.1/index.html 2>/dev/null", timeout=60)
+        for _unused in range(60):
+            _unused, page, _unused = ssh.run(client, "wget -q -O - http://127.0.0.1/index.html 2>/dev/null", timeout=60)
             if "minifix-httpd-ok" in page:
                 break
             time.sleep(1)
-        _, status, _ = ssh.run(client, "svadmin status", timeout=60)
-        _, users, _ = ssh.run(client, "grep -E '^(build|web):' /etc/passwd", timeout=60)
+        _unused, status, _unused = ssh.run(client, "svadmin status", timeout=60)
+        _unused, users, _unused = ssh.run(client, "grep -E '^(build|web):' /etc/passwd", timeout=60)
     assert "dropbear" in services and rc_enable == 0, enable_err
     assert "minifix-httpd-ok" in page and "httpd" in status
     assert re.search(r"^build:x?:999:", users, re.M) and re.search(r"^web:x?:24:", users, re.M), users

@@ -152,7 +152,7 @@ def parse_probe(text: str) -> FileState:
     values = {}
     for line in head.splitlines():
         if line.startswith(MARK):
-            key, _, value = line[len(MARK):].partition("=")
+            key, _unused, value = line[len(MARK):].partition("=")
             values[key] = value
     state = FileState(kind=values.get("kind", "absent"), parent=values.get("parent") == "yes",
                       target=values.get("target"), owner_id=values.get("owner_id"),
@@ -324,7 +324,7 @@ def remove_script(path: str) -> str:
 
 def parse_validate_output(stdout: str) -> tuple[int, str]:
     """The validator's exit code and output from what write_script printed on a refusal."""
-    first, _, rest = stdout.partition("\n")
+    first, _unused, rest = stdout.partition("\n")
     rc = int(first[3:]) if first.startswith("rc=") and first[3:].isdigit() else -1
     return rc, rest.rstrip("\n")
 

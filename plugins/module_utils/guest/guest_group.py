@@ -155,7 +155,7 @@ def parse_probe(text: str) -> Accounts:
         elif current:
             sections[current].append(line)
         elif stripped.startswith(MARK):
-            key, _, value = stripped[len(MARK):].partition("=")
+            key, _unused, value = stripped[len(MARK):].partition("=")
             values[key] = value
     home_uid = values.get("home_uid", "")
     return Accounts("".join(sections["passwd"]), "".join(sections["group"]), values.get("passwd_sha", ""),
@@ -264,4 +264,4 @@ def write_step(path: str, text: str, expect_sha: str) -> Step:
     still has the sha256 it had when it was read."""
     data = text.encode("utf-8")
     return Step(f"write {path}", guest_file.write_script(path, len(data), None, None, expect_sha=expect_sha,
-                                                           preserve=True), text)
+                                                         preserve=True), text)

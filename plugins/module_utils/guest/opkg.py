@@ -114,7 +114,7 @@ def parse_stanzas(text: str) -> list[dict]:
         elif line[0] in " \t" and last:
             current[last] += "\n" + line.strip()
         elif ":" in line:
-            key, _, value = line.partition(":")
+            key, _unused, value = line.partition(":")
             last = key.strip().lower()
             current[last] = value.strip()
     if current:
@@ -139,7 +139,7 @@ def parse_list_upgradable(text: str) -> list[tuple[str, str, str]]:
 
 
 def installed_versions(list_installed: str) -> dict[str, str]:
-    return {name: version for name, version, _ in parse_list(list_installed)}
+    return {name: version for name, version, _unused in parse_list(list_installed)}
 
 
 def status_installed(stanzas: list[dict]) -> dict[str, str]:
@@ -201,8 +201,8 @@ def _verrevcmp(val: str, ref: str) -> int:
 
 
 def _split_version(version: str) -> tuple[int, str, str]:
-    epoch, _, rest = version.partition(":") if ":" in version else ("0", "", version)
-    upstream, _, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
+    epoch, _unused, rest = version.partition(":") if ":" in version else ("0", "", version)
+    upstream, _unused, revision = rest.rpartition("-") if "-" in rest else (rest, "", "")
     return int(epoch or 0) if epoch.isdigit() else 0, upstream, revision
 
 
@@ -272,7 +272,7 @@ def plan(state: str, names: list[str], installed: dict[str, str], available: dic
     if state == "absent":
         for name in list(names) + [f.name for f in files]:
             if name in installed:
-                if name not in [n for n, _ in result.remove]:
+                if name not in [n for n, _unused in result.remove]:
                     result.remove.append((name, installed[name]))
             else:
                 result.unchanged.append((name, None))

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 
 
-
 class ServiceError(BuildstrapError):
     """The service did not reach the asked state."""
 
@@ -88,7 +87,7 @@ def parse_probe(text: str) -> ServiceState:
     values = {}
     for line in text.splitlines():
         if line.startswith(_MARK):
-            key, _, value = line[len(_MARK):].partition("=")
+            key, _unused, value = line[len(_MARK):].partition("=")
             values[key] = value.strip()
     sv_line = values.get("sv")
     sv_status = None

@@ -39,8 +39,8 @@ def is_linux_entry(entry: dict) -> bool:
 
 
 def remaster_config(cfg: str, default: str, timeout_ds: int, serial: bool = True, serial_port: int = 0,
-                     baud: int = 115200, kernel_args: list[str] | None = None,
-                     extra_initrd: str | None = None) -> str:
+                    baud: int = 115200, kernel_args: list[str] | None = None,
+                    extra_initrd: str | None = None) -> str:
     """Return ``cfg`` with a default entry, a timeout, an optional serial console and, on every Linux entry,
     the extra kernel arguments and the extra initrd (loaded after the entry's own, so it unpacks over it)."""
     entries = labels(cfg)

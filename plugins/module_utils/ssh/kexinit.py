@@ -135,7 +135,7 @@ def read_kexinit(host: str, port: int = 22, timeout: float = 10.0) -> dict[str, 
         except OSError as exc:
             raise KexinitError(f"{where}: cannot send the version line: {exc}") from None
         reader = _Reader(sock, deadline, where)
-        for _ in range(_MAX_PREAMBLE_LINES):
+        for _unused in range(_MAX_PREAMBLE_LINES):
             line = reader.line("version line")
             if line.startswith(b"SSH-"):
                 break

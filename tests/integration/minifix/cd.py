@@ -63,7 +63,7 @@ def live_tree(iso) -> Tree:
 def after_busybox_install(tree: Tree, busybox: Package) -> Tree:
     """tree once `/bin/busybox --install -s` has run: every applet link, the alternatives included."""
     result = Tree(dict(tree.nodes))
-    for link, _ in alternatives(busybox.scripts.get("postinst", "")):
+    for link, _unused in alternatives(busybox.scripts.get("postinst", "")):
         if not result.exists(link):
             result.add(link, Node("link", 0o120777, target="/bin/busybox"))
     return result

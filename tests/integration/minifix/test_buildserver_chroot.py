@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from recipes.minifix import build as minifix_build
-from tests.integration.minifix.test_live_chroot import (STEP, _root_with_chroot_and_cpio, hd, kernel_version,  # noqa: F401
+# hd, live, live_template and _root_with_chroot_and_cpio are pytest fixtures: used by name, never referenced.
+from tests.integration.minifix.test_live_chroot import (STEP, _root_with_chroot_and_cpio, hd, kernel_version,  # noqa: F401 pylint: disable=unused-import
                                                          live, live_template, run)
 
 TREE = "/usr/src/minifix-0.9"
@@ -27,7 +28,7 @@ def in_root(target: Path, script: str, user: str | None = None) -> subprocess.Co
     """script run by /bin/sh in the installed system, as root or as user (uid:gid)."""
     env = dict(ENV, HOME="/home/build") if user else ENV
     argv = ["chroot"] + ([f"--userspec={user}"] if user else []) + [str(target), "/bin/sh", "-c", script]
-    return subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL)
+    return subprocess.run(argv, capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, check=False)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.kexinit imp
 from tests.unit.ssh.test_kexinit import DROPBEAR_SPEC, ROOT, assert_minifix_dropbear
 
 
-
 def _kept_dropbear_tarball(images) -> Path | None:
     """The compiled tarball for the current localoptions.h + compile.sh (as spec.sh names it)."""
     digest = hashlib.sha256((DROPBEAR_SPEC / "localoptions.h").read_bytes()

@@ -159,7 +159,7 @@ def shell(request):
     minifix = request.getfixturevalue("minifix")
     busybox = minifix.out / "src" / "build" / "src" / "busybox" / "busybox-static" / "bin" / "busybox"
     # make setup gives this host the i386 libraries; a busybox that cannot run is a broken setup, not a skip.
-    assert busybox.exists() and subprocess.run([str(busybox), "true"], capture_output=True).returncode == 0, \
+    assert busybox.exists() and subprocess.run([str(busybox), "true"], capture_output=True, check=False).returncode == 0, \
         f"minifix's i386 busybox does not run here ({busybox})"
     return [str(busybox), "ash"]
 
@@ -190,7 +190,7 @@ def installed(opkg) -> list[str]:
 
 
 def test_opkg_installs_file_and_feed_package_with_dependency(opkg_env):
-    feed, root, opkg, index, _ = opkg_env
+    feed, root, opkg, index, _unused = opkg_env
     make_opk(feed, "libfoo", {"./usr/lib/libfoo.so.1": b"lib"})
     app = make_opk(feed, "app", {"./usr/bin/app": b"app"}, depends="libfoo")
     index()
@@ -206,7 +206,7 @@ def test_opkg_installs_file_and_feed_package_with_dependency(opkg_env):
 
 
 def test_opkg_refuses_package_whose_sha256_mismatches_index(opkg_env):
-    feed, root, opkg, index, _ = opkg_env
+    feed, root, opkg, index, _unused = opkg_env
     opk = make_opk(feed, "app", {"./usr/bin/app": b"app"})
     index()
     opkg("update")
@@ -268,7 +268,7 @@ def test_opkg_counts_installed_packages_as_satisfied(opkg_env):
 
 
 def test_opkg_unknown_package_name_fails(opkg_env):
-    feed, root, opkg, index, _ = opkg_env
+    feed, root, opkg, index, _unused = opkg_env
     index()
     opkg("update")
     result = opkg("install", "nosuch", check=False)

@@ -167,7 +167,7 @@ def elf_needed(data: bytes) -> tuple[str | None, list[str]] | None:
     phentsize, phnum = struct.unpack_from("<HH", data, 0x2A)
     loads, dynamic, interp = [], None, None
     for i in range(phnum):
-        p_type, p_offset, p_vaddr, _, p_filesz, _, _, _ = struct.unpack_from("<8I", data, phoff + i * phentsize)
+        p_type, p_offset, p_vaddr, _unused, p_filesz, _unused, _unused, _unused = struct.unpack_from("<8I", data, phoff + i * phentsize)
         if p_type == 1:
             loads.append((p_vaddr, p_offset, p_filesz))
         elif p_type == 2:

@@ -32,7 +32,7 @@ def listing(tmp_path, config: dict, *extra) -> tuple[dict, str]:
     path.write_text(yaml.safe_dump(dict({"plugin": "aloofix.buildstrap.libvirt"}, **config)))
     env = dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list", *extra],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     # Values from inventory plugins are marked unsafe (never templated); ansible-inventory shows that wrapper.
@@ -45,7 +45,7 @@ def failing_listing(tmp_path, config: dict) -> str:
     path.write_text(yaml.safe_dump(dict({"plugin": "aloofix.buildstrap.libvirt"}, **config)))
     env = dict(ansible_env(), ANSIBLE_INVENTORY_UNPARSED_FAILED="1")
     proc = subprocess.run([str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(path), "--list"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode != 0, proc.stdout
     return proc.stdout + proc.stderr
 
@@ -136,9 +136,9 @@ def test_vars_groups_and_constructed(tmp_path, testdriver):
 
 
 def test_pipelines_and_running_only(tmp_path, testdriver):
-    listed, _ = listing(tmp_path, {"uri": [testdriver["uri"]], "pipelines": ["clients"]})
+    listed, _unused = listing(tmp_path, {"uri": [testdriver["uri"]], "pipelines": ["clients"]})
     assert sorted(listed["_meta"]["hostvars"]) == ["web-1.example"]
-    listed, _ = listing(tmp_path, {"uri": testdriver["uri"], "running_only": True})
+    listed, _unused = listing(tmp_path, {"uri": testdriver["uri"], "running_only": True})
     assert sorted(listed["_meta"]["hostvars"]) == ["bstest-guest"]
 
 
@@ -154,14 +154,14 @@ def test_a_uri_that_cannot_be_opened(tmp_path, testdriver):
 def test_the_cache_serves_until_flushed(tmp_path, testdriver):
     config = {"uri": testdriver["uri"], "cache": True, "cache_plugin": "ansible.builtin.jsonfile",
               "cache_connection": str(tmp_path / "cache"), "cache_timeout": 3600}
-    first, _ = listing(tmp_path, config)
+    first, _unused = listing(tmp_path, config)
     assert sorted(first["_meta"]["hostvars"]) == ["bstest-guest", "web-1.example"]
     node_file(testdriver["path"], [(testdriver["guest"], None)])  # the client VM is gone from the hypervisor
-    cached, _ = listing(tmp_path, config)
+    cached, _unused = listing(tmp_path, config)
     assert cached["_meta"]["hostvars"] == first["_meta"]["hostvars"]
-    flushed, _ = listing(tmp_path, config, "--flush-cache")
+    flushed, _unused = listing(tmp_path, config, "--flush-cache")
     assert sorted(flushed["_meta"]["hostvars"]) == ["bstest-guest"]
-    again, _ = listing(tmp_path, config)
+    again, _unused = listing(tmp_path, config)
     assert sorted(again["_meta"]["hostvars"]) == ["bstest-guest"]
 
 

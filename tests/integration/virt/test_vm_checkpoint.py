@@ -90,7 +90,7 @@ def test_checkpoint_of_a_running_guest(guest, module, run_id):
         dom = api.lookup_domain(conn, name)
         assert api.domain_state(dom) == "running" and dom.ID() == domain_id, "the guest never stopped"
         pool_path = api.pool_path(api.lookup_pool(conn, POOL))
-        live, _ = checkpoint.find_disk(api.domain_xml(dom, inactive=False), "vda", POOL, pool_path)
+        live, _unused = checkpoint.find_disk(api.domain_xml(dom, inactive=False), "vda", POOL, pool_path)
         stored = transform.domain_facts(api.domain_xml(dom, inactive=True))["disks"][0]
     assert (live["volume"], live["backing_volume"]) == (disk2, disk1)
     assert (stored["volume"], stored["pool"], stored["format"]) == (disk2, POOL, "qcow2")
@@ -166,4 +166,3 @@ def test_removal_deletes_the_overlay_and_its_own_checkpoint(guest, module, run_i
     assert _volume(disk1) is None and _volume(disk2) is None
     with api.connection() as conn:
         assert api.lookup_domain(conn, name) is None
-

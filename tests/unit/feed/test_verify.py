@@ -156,7 +156,7 @@ class _Endless(_QuietHandler):
         self.end_headers()
         block = b"x" * 65536
         try:
-            for _ in range(4096):  # 256 MiB at most, should the client keep reading
+            for _unused in range(4096):  # 256 MiB at most, should the client keep reading
                 self.wfile.write(block)
         except (BrokenPipeError, ConnectionResetError):
             pass

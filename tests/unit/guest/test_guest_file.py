@@ -162,7 +162,7 @@ needs_sh = pytest.mark.skipif(not all(shutil.which(c) for c in ("sh", "sha256sum
 
 
 def sh(script: str, data: bytes | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(["sh", "-c", script], input=data, capture_output=True, timeout=30)
+    return subprocess.run(["sh", "-c", script], input=data, capture_output=True, timeout=30, check=False)
 
 
 @needs_sh

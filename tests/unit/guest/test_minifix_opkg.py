@@ -89,7 +89,7 @@ def test_upgrade_list_upgradable_info_status(env):
 def test_list_globs_and_url_install(env, tmp_path):
     feed, root, opkg, publish = env
     publish(make_opk(feed, "zlib-lib", "1-1", {"./z": b"z"}), make_opk(feed, "zsh", "1-1", {"./s": b"s"}))
-    assert [n for n, _, _ in parse.parse_list(opkg("list", "zlib*").stdout)] == ["zlib-lib"]
+    assert [n for n, _unused, _unused in parse.parse_list(opkg("list", "zlib*").stdout)] == ["zlib-lib"]
     files = tmp_path / "files"
     files.mkdir()
     make_opk(files, "tool", "2-1", {"./usr/bin/tool": b"t"})

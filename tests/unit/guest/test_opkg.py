@@ -105,7 +105,7 @@ def test_parse_list_upgradable():
     assert opkg.parse_list_upgradable("rsync - 3.0.9-1 - 3.1.0-1\n") == [("rsync", "3.0.9-1", "3.1.0-1")]
 
 
-@pytest.mark.parametrize("a, b, sign", [
+@pytest.mark.parametrize("left, right, sign", [
     ("1.0-1", "1.0-1", 0),
     ("1.0-2", "1.0-1", 1),
     ("1.0-10", "1.0-9", 1),
@@ -118,10 +118,10 @@ def test_parse_list_upgradable():
     ("2013.58-1", "2013.58-1", 0),
     ("1.2.3-4-5", "1.2.3-4-4", 1),  # the revision is after the last hyphen
 ])
-def test_compare_versions(a, b, sign):
-    got = opkg.compare_versions(a, b)
+def test_compare_versions(left, right, sign):
+    got = opkg.compare_versions(left, right)
     assert (got > 0) - (got < 0) == sign
-    back = opkg.compare_versions(b, a)
+    back = opkg.compare_versions(right, left)
     assert (back > 0) - (back < 0) == -sign
 
 
@@ -193,7 +193,7 @@ def test_plan_reinstall_and_files():
 
 @pytest.mark.parametrize("state, names, installed, feed, message", [
     ("present", ["only-extra"], {}, "main", "^feed: package only-extra is not in the list of feed 'main' "
-                                           r"\(it is in: extra\)"),
+     r"\(it is in: extra\)"),
     ("present", ["nonesuch"], {}, "main", "^feed: package nonesuch is not in feed 'main'"),
     ("present", ["nonesuch"], {}, None, "^name: package nonesuch is not in any configured feed"),
     ("latest", ["only-extra"], {"only-extra": "1"}, "main", "^feed: package only-extra is not in the list of feed"),

@@ -69,7 +69,7 @@ class Peer:
         self.thread.start()
 
     def _serve(self):
-        conn, _ = self.sock.accept()
+        conn, _unused = self.sock.accept()
         with conn:
             conn.settimeout(5)
             try:

@@ -95,7 +95,7 @@ def test_transcript_masks_secrets_and_escape_sequences_split_across_reads(tmp_pa
     with _Loopback("guest", transcript=str(transcript)) as session:
         session.feed(b"\x1b[2J\x1b[1;")
         session.feed(b"1HNew password: ")
-        index, _ = session.expect([r"New password: $"], 1)
+        index, _unused = session.expect([r"New password: $"], 1)
         session.sendline("hunter2", secret=True)
         session.feed(b"\r\nPassword for root changed by root\r\n")
         session.expect("changed by root", 1)

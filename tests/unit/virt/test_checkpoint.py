@@ -29,8 +29,8 @@ AFTER_LIVE = f"""<domain type='qemu' id='3'><name>x</name><devices>
 </devices></domain>"""
 
 
-def spec_xml(params=SPEC):
-    return transform.domain_xml(parse_vm_spec(params, "tcg"))
+def spec_xml(params=None):
+    return transform.domain_xml(parse_vm_spec(SPEC if params is None else params, "tcg"))
 
 
 @pytest.mark.parametrize("name, target, how", [

@@ -24,7 +24,7 @@ def render(params, accel="tcg", ports=None):
 
 
 def test_domain_xml_has_the_aloofix_hardware_profile():
-    _, xml = render(ALOOFIX)
+    _unused, xml = render(ALOOFIX)
     root = ET.fromstring(xml)
     assert root.get("type") == "qemu"
     assert root.find("os/type").attrib == {"arch": "i686", "machine": "pc"}
@@ -40,7 +40,7 @@ def test_domain_xml_has_the_aloofix_hardware_profile():
 
 
 def test_kvm_domain_type():
-    _, xml = render(ALOOFIX, accel="kvm")
+    _unused, xml = render(ALOOFIX, accel="kvm")
     assert ET.fromstring(xml).get("type") == "kvm"
 
 
@@ -59,7 +59,7 @@ def test_facts_round_trip():
 
 def test_libvirt_expansions_compare_equal():
     """What libvirt adds (machine version, KiB, addresses, controllers, default cpu) is not a change."""
-    _, xml = render(dict(ALOOFIX, cpu=None))
+    _unused, xml = render(dict(ALOOFIX, cpu=None))
     root = ET.fromstring(xml)
     root.find("os/type").set("machine", "pc-i440fx-7.2")
     memory = root.find("memory")
@@ -78,22 +78,22 @@ def test_libvirt_expansions_compare_equal():
     {"nics": [{"forwards": [{"guest": 22, "host": 22023}, {"guest": 80}]}]},
 ])
 def test_real_changes_differ(change):
-    _, before = render(ALOOFIX)
-    _, after = render(dict(ALOOFIX, **change))
+    _unused, before = render(ALOOFIX)
+    _unused, after = render(dict(ALOOFIX, **change))
     assert transform.canonical_domain(before) != transform.canonical_domain(after)
 
 
 def test_disk_targets_leave_hdc_to_the_cd():
     spec = parse_vm_spec({"name": "x", "disks": [{"volume": "a", "bus": "ide"}, {"volume": "b", "bus": "ide"},
-                                                  {"volume": "c", "bus": "ide"}], "cdrom": ""}, "tcg")
+                                                 {"volume": "c", "bus": "ide"}], "cdrom": ""}, "tcg")
     assert transform.disk_targets(spec) == ["hda", "hdb", "hdd", "hdc"]
 
 
 def test_empty_tray_and_volume_media():
-    _, xml = render(dict(ALOOFIX, cdrom=""))
+    _unused, xml = render(dict(ALOOFIX, cdrom=""))
     assert "media='(empty)'" in transform.canonical_domain(xml)
-    _, xml = render(dict(ALOOFIX, cdrom={"volume": "a.iso"}))
+    _unused, xml = render(dict(ALOOFIX, cdrom={"volume": "a.iso"}))
     assert "media='buildstrap/a.iso'" in transform.canonical_domain(xml)
-    spec, _ = render(dict(ALOOFIX, cdrom={"volume": "a.iso"}))
+    spec, _unused = render(dict(ALOOFIX, cdrom={"volume": "a.iso"}))
     cd = ET.fromstring(transform.cdrom_device_xml(spec))
     assert cd.find("source").attrib == {"pool": "buildstrap", "volume": "a.iso"}

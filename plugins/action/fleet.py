@@ -10,7 +10,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.fleet import spec
 
 ARGS = {
@@ -37,9 +37,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         result["changed"] = False
-        try:
+        with reported(result):
             members = task_vars.get("groups", {}).get(args["group"], [])
             hostvars = task_vars["hostvars"]
             clients = {h: {k: hostvars[h].get(k) for k in CLIENT_VARS} for h in members}
@@ -63,6 +63,4 @@ class ActionModule(ActionBase):
             where = ", ".join(f"{n}: {', '.join(hv['clients']) or '-'}" for n, hv in plan["hypervisors"].items())
             result.update(fleet=plan, msg=f"{len(plan['hosts'])} client(s) in fleet {plan['name']} ({where})",
                           ansible_facts={"buildstrap_fleet": plan})
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result

@@ -10,6 +10,8 @@ import shlex
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import reported
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest.api import GuestCommandError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.client import explicit_path
 
 ARGS = {
@@ -43,7 +45,7 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         command = build_command(args["cmd"], args["chdir"])
         result.update(cmd=command, changed=False)
         if args["creates"] and self._test("-e", args["creates"]):
@@ -60,9 +62,8 @@ class ActionModule(ActionBase):
         stderr = res.get("stderr", "")
         result.update(rc=res["rc"], stdout=stdout, stderr=stderr, stdout_lines=stdout.splitlines(),
                       stderr_lines=stderr.splitlines(), changed=args["changes"])
-        if res["rc"] not in args["ok_rc"]:
-            result.update(failed=True, msg=f"{command!r} exited with {res['rc']}: "
-                                           + (stderr.strip() or stdout.strip())[-2000:])
-        else:
-            result["failed"] = False  # Ansible takes a result with a non-zero rc and no 'failed' for a failure
+        result["failed"] = False  # Ansible takes a result with a non-zero rc and no 'failed' for a failure
+        with reported(result):
+            if res["rc"] not in args["ok_rc"]:
+                raise GuestCommandError(command, res["rc"], stdout, stderr)
         return result

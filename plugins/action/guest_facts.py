@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import reported
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest.api import GuestCommandError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.client import explicit_path
 
 # One round trip; each section is tagged so the parser does not depend on the output of the others.
@@ -54,10 +56,11 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         self.validate_argument_spec(argument_spec={})
-        res = self._low_level_execute_command(explicit_path(PROBE), sudoable=False)
-        if res["rc"] != 0 or "@@end" not in res.get("stdout", ""):
-            result.update(failed=True, msg=f"gathering guest facts failed (rc {res['rc']}): {res.get('stderr', '')}")
-            return result
-        result["ansible_facts"] = parse(res["stdout"])
         result["changed"] = False
+        with reported(result):
+            res = self._low_level_execute_command(explicit_path(PROBE), sudoable=False)
+            if res["rc"] != 0 or "@@end" not in res.get("stdout", ""):
+                raise GuestCommandError(PROBE, res["rc"], res.get("stdout", ""), res.get("stderr", ""),
+                                        what="gathering guest facts" + ("" if res["rc"] else " (output cut short)"))
+            result["ansible_facts"] = parse(res["stdout"])
         return result

@@ -9,10 +9,10 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 
 class ActionModule(ActionBase):
@@ -21,12 +21,12 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={
+        _unused, args = self.validate_argument_spec(argument_spec={
             "src": {"type": "str", "required": True},
             "dest": {"type": "path", "required": True},
             "timeout": {"type": "float", "default": 300},
         })
-        try:
+        with reported(result):
             conn = session.connection_params(task_vars, self._templar.template)
             client = session.connect_guest(conn)
             try:
@@ -41,8 +41,7 @@ class ActionModule(ActionBase):
                                             scaled(args["timeout"], conn["accel"]), remote)
             finally:
                 client.close()
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
+        if result.get("failed"):
             return result
         result.update(changed=True, dest=args["dest"], **copied)
         return result

@@ -14,7 +14,7 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import guest_file as gf
 
@@ -74,9 +74,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS, mutually_exclusive=[["content", "src"]])
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS, mutually_exclusive=[["content", "src"]])
         result.update(path=args["path"], changed=False, state=args["state"])
-        try:
+        with reported(result):
             path = gf.check_path("path", args["path"])
             present = args["state"] == "present"
             if not present:
@@ -117,8 +117,6 @@ class ActionModule(ActionBase):
                 raise gf.FileError(f"{path} is still on the guest after rm -f")
             if self._task.diff:  # the real owner and group names, known now
                 result["diff"] = gf.diff(path, before, before.view(), after.view(), want.data, planned.changes)
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result
 
     def _apply(self, path: str, want: gf.Wanted, planned: gf.Plan, before: gf.FileState) -> None:

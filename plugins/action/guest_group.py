@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import guest_group as gg
 
@@ -31,10 +31,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         name, present = args["name"], args["state"] == "present"
         result.update(name=name, changed=False, state=args["state"], commands=[])
-        try:
+        with reported(result):
             gg.check_name("name", name)
             gg.check_id("gid", args["gid"])
             before = self._probe()
@@ -59,6 +59,4 @@ class ActionModule(ActionBase):
                 raise gg.AccountError(f"group {name} on the guest is {after}, not {planned.after}")
             if self._task.diff:
                 result["diff"]["after"] = after
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 ARGS = {
     "src": {"type": "path", "required": True},
@@ -26,8 +26,8 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
-        try:
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
+        with reported(result):
             if not args["dest"].startswith("/"):
                 raise SpecError("dest", f"{args['dest']!r} must be an absolute path on the guest")
             local = session.local_tree(args["src"])
@@ -53,8 +53,7 @@ class ActionModule(ActionBase):
                                                 timeout))
             finally:
                 client.close()
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
+        if result.get("failed"):
             return result
         result["changed"] = True
         return result

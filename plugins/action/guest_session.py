@@ -10,9 +10,9 @@ import os
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import mask, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 display = Display()
 
@@ -39,10 +39,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         name = args["name"] or task_vars.get("inventory_hostname")
         secrets = args["secrets"]
-        try:
+        with reported(result, secrets.values()):
             conn = session.connection_params(task_vars, self._templar.template)
             table = session.compile_dialogue(args["prompts"], secrets, args["success"], args["failure"],
                                              args["progress"])
@@ -58,24 +58,21 @@ class ActionModule(ActionBase):
                 run = session.run_dialogue(client, line, name, table, secrets, scaled(args["timeout"], conn["accel"]),
                                            args["transcript"], report=display.display,
                                            progress_total=args["progress_total"], eta_seconds=args["eta_seconds"])
+                failed = run["rc"] != 0 or run["failures"] or (args["success"] and not run["success"])
+                disk = session.full_disk(client, args["chdir"]) if failed else None
             finally:
                 client.close()
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=_mask(str(exc), secrets))
+        if result.get("failed"):
             return result
         screen = run.pop("screen")
         result.update(changed=True, **run)
-        if run["rc"] != 0 or run["failures"] or (args["success"] and not run["success"]):
+        if failed:
             why = (f"it printed {run['failures'][0]!r}" if run["failures"] else
                    f"exit status {run['rc']}" if run["rc"] != 0 else f"no line matched {args['success']!r}")
+            if disk:
+                why += f" ({disk})"
             last = run["progress"][-1]["item"] if run["progress"] else "(none)"
-            result.update(failed=True, msg=f"{name}: {args['command']} failed: {why}; last progress item {last}; "
-                                           f"transcript {args['transcript']}\n--- last lines ---\n{screen}")
+            result.update(failed=True, msg=mask(f"{name}: {args['command']} failed: {why}; last progress item "
+                                                f"{last}; transcript {args['transcript']}\n--- last lines ---\n"
+                                                f"{screen}", secrets.values()))
         return result
-
-
-def _mask(text: str, secrets: dict) -> str:
-    for value in secrets.values():
-        if value:
-            text = text.replace(str(value), "********")
-    return text

@@ -11,7 +11,7 @@ import time
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import guest_group as gg
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import guest_user as gu
@@ -43,10 +43,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         name, present = args["name"], args["state"] == "present"
         result.update(name=name, changed=False, state=args["state"], commands=[])
-        try:
+        with reported(result):
             gg.check_name("name", name)
             if not present:
                 for option in ("uid", "group", "groups", "home", "shell", "comment"):
@@ -85,6 +85,4 @@ class ActionModule(ActionBase):
                 raise gg.AccountError(f"{planned.after['home']} was not created on the guest")
             if self._task.diff:
                 result["diff"]["after"] = after
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result

@@ -9,13 +9,13 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import host_file_error, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import session
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import install2hd as i2h
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 ARGS = {
-    "root_password": {"type": "str", "no_log": True},
+    "root_password": {"type": "str", "required": True, "no_log": True},
     "force_fdisk": {"type": "bool", "default": False},
     "hddev": {"type": "list", "elements": "str"},
     "fstype": {"type": "str"},
@@ -37,18 +37,20 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
         log_dir = args["log_dir"] or os.path.join(
             self._templar.template(task_vars.get("buildstrap_run_dir", "logs")), "install2hd")
-        try:
+        with reported(result, [args.get("root_password")]):
             i2h.validate(args)
             argv = i2h.install_argv(args, args["command"])  # checks the command before anything connects
             conn = session.connection_params(task_vars, self._templar.template)
             keys = args["authorized_keys"]
             if keys is None:
-                with open(conn["key_file"] + ".pub", encoding="utf-8") as handle:
-                    keys = [handle.read().strip()]
-            os.makedirs(log_dir, exist_ok=True)
+                try:
+                    with open(conn["key_file"] + ".pub", encoding="utf-8") as handle:
+                        keys = [handle.read().strip()]
+                except OSError as exc:
+                    raise host_file_error("reading the controller's public key for the installed system", exc) from None
             client = session.connect_guest(conn)
             try:
                 plan = i2h.preflight(client, args)
@@ -56,6 +58,7 @@ class ActionModule(ActionBase):
                 if self._task.check_mode:
                     result.update(changed=True, msg=f"check mode: would run {' '.join(argv)}, wiping {plan['disk']}")
                     return result
+                os.makedirs(log_dir, exist_ok=True)  # not in check mode, which writes nothing
                 run = i2h.run_install(client, args, task_vars.get("inventory_hostname"), log_dir,
                                       scaled(args["timeout"], conn["accel"]), args["command"])
                 run["logs"] = i2h.fetch_step_logs(client, log_dir, run["steps"])
@@ -69,6 +72,4 @@ class ActionModule(ActionBase):
                     result.update(i2h.prepare_disk(client, plan["disk"], keys, args["serial_console"]))
             finally:
                 client.close()
-        except (BuildstrapError, OSError) as exc:
-            result.update(failed=True, msg=str(exc).replace(str(args.get("root_password") or "\0"), "********"))
         return result

@@ -17,7 +17,7 @@ import shlex
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import opkg
 
@@ -82,14 +82,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS, mutually_exclusive=[["dest", "offline_root"]])
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS, mutually_exclusive=[["dest", "offline_root"]])
         result.update(changed=False, commands=[])
-        try:
+        with reported(result):
             self._apply(args, result)
-        except api.GuestCommandError as exc:
-            result.update(failed=True, msg=str(exc), rc=exc.rc, stdout=exc.stdout, stderr=exc.stderr)
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         if not result.get("warnings"):
             result.pop("warnings", None)
         return result
@@ -180,13 +176,13 @@ class ActionModule(ActionBase):
         predicted = dict(installed)
         for c in the_plan.install:
             predicted[c.name] = c.version
-        for c, _ in the_plan.upgrade:
+        for c, _unused in the_plan.upgrade:
             predicted[c.name] = c.version
-        for n, _ in the_plan.remove:
+        for n, _unused in the_plan.remove:
             predicted.pop(n, None)
         commands = self._commands(args, flags, feed, conf_path, the_plan, pkg_names, installed, given)
         result.update(changed=the_plan.changed, plan=the_plan.summary(),
-                      commands=result["commands"] + [c for c, _ in commands])
+                      commands=result["commands"] + [c for c, _unused in commands])
         if self._task.diff and the_plan.changed:
             result["diff"] = {"before": opkg.installed_lines(installed), "after": opkg.installed_lines(predicted),
                               "before_header": "installed packages", "after_header": "installed packages (after)"}
@@ -209,8 +205,8 @@ class ActionModule(ActionBase):
         if self._task.diff:
             result["diff"]["after"] = opkg.installed_lines(after)
         wanted = {c.name: c.version for c in the_plan.install if c.name in pkg_names or c.is_file}
-        wanted.update({c.name: c.version for c, _ in the_plan.upgrade})
-        wrong = [n for n, v in wanted.items() if after.get(n) != v] + [n for n, _ in the_plan.remove if n in after]
+        wanted.update({c.name: c.version for c, _unused in the_plan.upgrade})
+        wrong = [n for n, v in wanted.items() if after.get(n) != v] + [n for n, _unused in the_plan.remove if n in after]
         if wrong:
             raise opkg.OpkgError(f"opkg left {', '.join(sorted(set(wrong)))} not as planned "
                                  f"(wanted: {the_plan.summary()}); its output:\n" + "".join(outputs)[-3000:])
@@ -236,12 +232,12 @@ class ActionModule(ActionBase):
 
         out = []
         if the_plan.remove:
-            out.append(opkg_line(["remove", *[n for n, _ in the_plan.remove]], restrict=False))
+            out.append(opkg_line(["remove", *[n for n, _unused in the_plan.remove]], restrict=False))
             return out
-        upgrade_names = [c.name for c, _ in the_plan.upgrade if not c.is_file]
+        upgrade_names = [c.name for c, _unused in the_plan.upgrade if not c.is_file]
         new_names = [n for n in pkg_names if n not in installed]
         file_items = [c.source for c in given
-                      if any(c is i for i in the_plan.install) or any(c is u for u, _ in the_plan.upgrade)]
+                      if any(c is i for i in the_plan.install) or any(c is u for u, _unused in the_plan.upgrade)]
         if args["force_reinstall"]:
             words = [*upgrade_names, *new_names, *file_items]
             if words:

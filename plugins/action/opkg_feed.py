@@ -13,7 +13,7 @@ import shlex
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import opkg
 
@@ -49,10 +49,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS, required_if=[["state", "present", ["url"]]])
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS, required_if=[["state", "present", ["url"]]])
         name, path, present = args["name"], args["path"], args["state"] == "present"
         result.update(name=name, path=path, changed=False)
-        try:
+        with reported(result):
             if not re.match(r"^[^\s#]+$", name):
                 raise SpecError("name", f"{name!r} is not a feed name (no spaces or #)")
             if present and not _URL.match(args["url"]):
@@ -84,6 +84,4 @@ class ActionModule(ActionBase):
             check = api.run(self._low_level_execute_command, _read_command(path), what=f"reading {path} back")
             if check.stdout != after:
                 raise opkg.OpkgError(f"{path} on the guest does not hold what was written")
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result

@@ -5,12 +5,14 @@
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 
 import yaml
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, host_file_error, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import recipe as recipes
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
@@ -63,11 +65,9 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS)
-        try:
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS)
+        with reported(result, context=f"recipe {args['name']}: "):
             result["ansible_facts"] = {"buildstrap": self._load(args, task_vars)}
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=f"recipe {args['name']}: {exc}")
         result["changed"] = False
         return result
 
@@ -80,17 +80,23 @@ class ActionModule(ActionBase):
         else:
             path = os.path.join(args["home"], "recipes", f"{args['name']}.yml")
         if not os.path.isfile(path):
-            known = sorted(f[:-4] for f in os.listdir(os.path.join(args["home"], "recipes")) if f.endswith(".yml"))
+            recipes_dir = os.path.join(args["home"], "recipes")
+            try:
+                known = sorted(f[:-4] for f in os.listdir(recipes_dir) if f.endswith(".yml"))
+            except OSError as exc:
+                raise host_file_error(f"listing the recipes in {recipes_dir}", exc) from None
             raise SpecError("buildstrap_recipe", f"{args['name']!r} has no recipes/{args['name']}.yml; use one of "
                                                  + ", ".join(known))
         if args.get("vm_name"):
             from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import check_name
             check_name(args["vm_name"], "buildstrap_vm_name")
-        with open(path, encoding="utf-8") as handle:
-            try:
+        try:
+            with open(path, encoding="utf-8") as handle:
                 data = yaml.safe_load(handle)
-            except yaml.YAMLError as exc:
-                raise SpecError("recipe", f"{path} is not valid YAML: {exc}") from None
+        except OSError as exc:
+            raise host_file_error(f"reading the recipe {path}", exc) from None
+        except yaml.YAMLError as exc:
+            raise SpecError("recipe", f"{path} is not valid YAML: {exc}") from None
         if not isinstance(data, dict):
             raise SpecError("recipe", f"{path} does not hold a mapping")
         if args.get("disk_size"):
@@ -139,8 +145,11 @@ class ActionModule(ActionBase):
         stage1.setdefault("cwd", tree)
         native = dict(recipe["native"], tarballs=_native_tarballs(recipe["native"]["tarballs"], hosts, mapping))
         with api.connection(args["uri"]) as conn:
-            chosen = accel_mod.resolve(conn, args["accel"], recipe["vm"].get("arch", "x86_64"))
+            # In check mode an unknown accelerator is reported, not probed (no probe guest, pool or cache file).
+            chosen = accel_mod.resolve(conn, args["accel"], recipe["vm"].get("arch", "x86_64"),
+                                       check_mode=self._task.check_mode)
         state_dir = os.path.join(images, "state")
+        owner = recipes.owner(os.path.realpath(args["home"]), getpass.getuser(), socket.gethostname())
         return {
             "recipe": args["name"], "name": name, "version": recipe["distro"]["version"],
             "stages": stages, "force": force, "pipeline": args["pipeline"], "buildserver": buildserver, "build_host": build_host, "build_hosts": hosts,
@@ -148,6 +157,7 @@ class ActionModule(ActionBase):
             "state_dir": state_dir, "source_tree": tree, "source": recipe["source"],
             "stage1": stage1, "vm": recipe["vm"], "iso": recipe["iso"], "install": recipe["install"],
             "native": native, "ssh": profiles.facts(recipe["ssh"]["legacy"], state_dir), "accel": chosen["accel"],
-            "timeouts": recipes.baseline_timeouts(recipe, chosen["accel"]),
-            "vm_name": args.get("vm_name") or f"{args['name']}-buildstrap", "uri": args["uri"],
+            "accel_source": chosen["source"], "timeouts": recipes.baseline_timeouts(recipe, chosen["accel"]),
+            "vm_name": args.get("vm_name") or recipes.default_vm_name(args["name"], owner), "owner": owner,
+            "uri": args["uri"],
         }

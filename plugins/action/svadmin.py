@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, reported
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.guest import svadmin as sv
 
@@ -33,10 +33,10 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec=ARGS, required_one_of=[["enabled", "state"]])
+        _unused, args = self.validate_argument_spec(argument_spec=ARGS, required_one_of=[["enabled", "state"]])
         name = args["name"]
         result.update(name=name, changed=False, commands=[])
-        try:
+        with reported(result):
             sv.check_name("name", name)
             if args["runlevel"] is not None:
                 sv.check_name("runlevel", args["runlevel"])
@@ -76,10 +76,8 @@ class ActionModule(ActionBase):
                 result["diff"]["after"] = after.view()
             if wanted_enabled is not None and after.enabled != wanted_enabled:
                 raise sv.ServiceError(f"service {name} is still {'dis' if wanted_enabled else 'en'}abled in "
-                                           f"{before.runlevel} after {'; '.join(result['commands'])}")
+                                      f"{before.runlevel} after {'; '.join(result['commands'])}")
             if args["state"] and after.state != planned["state"]:
                 raise sv.ServiceError(f"service {name} is {after.state} after {'; '.join(result['commands'])}: "
                                       f"{after.sv_line}")
-        except BuildstrapError as exc:
-            result.update(failed=True, msg=str(exc))
         return result

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, failure
 
 
 def run(module, ensure, requirements: tuple = ()) -> None:
@@ -20,8 +20,8 @@ def run(module, ensure, requirements: tuple = ()) -> None:
             module.fail_json(msg=missing_required_lib(name), exception=str(error))
     try:
         result = ensure(module.params, module.check_mode)
-    except BuildstrapError as exc:
-        module.fail_json(**exc.to_result())
+    except (BuildstrapError, OSError) as exc:
+        module.fail_json(**failure(exc))
     if not module._diff:
         result.pop("diff", None)
     module.exit_json(**result)

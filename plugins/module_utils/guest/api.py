@@ -21,6 +21,9 @@ class GuestCommandError(BuildstrapError):
         detail = (stderr.strip() or stdout.strip())[-2000:]
         super().__init__(f"{what or line!r} exited with {rc}" + (f": {detail}" if detail else ""))
 
+    def to_result(self) -> dict:
+        return dict(super().to_result(), rc=self.rc, stdout=self.stdout, stderr=self.stderr)
+
 
 @dataclass
 class Ran:

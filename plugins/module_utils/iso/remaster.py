@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256, stream_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import isolinux
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso import packages as cdpkgs
@@ -52,10 +52,10 @@ class _FixedClock:
 @contextlib.contextmanager
 def reproducible(epoch: float):
     modules = [m for m in (getattr(pycdlib, n, None) for n in ("pycdlib", "headervd", "dates", "inplaceeditor",
-                                                                "udf")) if m is not None and hasattr(m, "time")]
+                                                               "udf")) if m is not None and hasattr(m, "time")]
     saved = [(m, m.time) for m in modules]
     try:
-        for module, _ in saved:
+        for module, _unused in saved:
             module.time = _FixedClock(epoch)
         yield
     finally:
@@ -151,8 +151,10 @@ def ssh_closure(iso, roots: list[str], pkgs_dir: str = "/pkgs") -> list[str]:
     return cdpkgs.closure(roots, files, read_control)
 
 
-def finish(tmp: str, dest: str, check_mode: bool) -> None:
-    """Move the written ISO into place, or, in check mode, drop it."""
+def finish(tmp: str | None, dest: str, check_mode: bool) -> None:
+    """Move the written ISO into place, or, in check mode, drop it (None: check mode wrote no file)."""
+    if tmp is None:
+        return
     if check_mode:
         os.unlink(tmp)
     else:
@@ -162,8 +164,11 @@ def finish(tmp: str, dest: str, check_mode: bool) -> None:
 
 def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: bool, serial_port: int,
              baud: int, kernel_args: list[str], authorized_keys: list[str] | None,
-             ssh_packages: list[str], host_key_types: list[str] | None = None) -> dict:
-    """Write the remastered ISO to ``dest`` (atomically). Returns facts about what was done."""
+             ssh_packages: list[str], host_key_types: list[str] | None = None, check_mode: bool = False) -> dict:
+    """Write the remastered ISO to ``dest`` (atomically). Returns facts about what was done.
+
+    In check mode the ISO is written only to an anonymous temporary file, for its sha256: no file appears next
+    to ``dest`` and the returned path is None."""
     if not HAS_PYCDLIB:
         raise SpecError("src", "pycdlib is not installed on the controller")
     if not os.path.isfile(src):
@@ -202,12 +207,20 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
             iso.add_fp(io.BytesIO(data), len(data), **names)
             if overlay is not None:
                 iso.add_fp(io.BytesIO(overlay), len(overlay), **_names(iso, f"/{OVERLAY_NAME}"))
-            directory = os.path.dirname(os.path.abspath(dest))
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".iso_remaster-", suffix=".iso")
-            os.close(fd)
+            if check_mode:
+                tmp = None
+                with tempfile.TemporaryFile(prefix="iso_remaster-check-") as scratch:  # unlinked at once
+                    iso.write_fp(scratch)
+                    scratch.seek(0)
+                    digest = stream_sha256(scratch)
+            else:
+                directory = os.path.dirname(os.path.abspath(dest))
+                fd, tmp = tempfile.mkstemp(dir=directory, prefix=".iso_remaster-", suffix=".iso")
+                os.close(fd)
             try:
-                iso.write(tmp)
-                digest = file_sha256(tmp)
+                if tmp is not None:
+                    iso.write(tmp)
+                    digest = file_sha256(tmp)
                 changed = not (os.path.exists(dest) and file_sha256(dest) == digest)
                 result = {"changed": changed, "sha256": digest, "isolinux_cfg_path": cfg_path,
                           "isolinux_cfg": new_cfg, "entries": isolinux.labels(original_cfg),
@@ -216,7 +229,8 @@ def remaster(src: str, dest: str, default_entry: str, timeout_ds: int, serial: b
                           "overlay_sha256": hashlib.sha256(overlay).hexdigest() if overlay else None}
                 return result, tmp
             except BaseException:
-                os.unlink(tmp)
+                if tmp is not None:
+                    os.unlink(tmp)
                 raise
     finally:
         iso.close()
@@ -241,4 +255,3 @@ def _creation_epoch(iso, src: str) -> float:
     except (OverflowError, ValueError, AttributeError):
         pass
     return float(int(os.path.getmtime(src)))
-

@@ -21,11 +21,12 @@ MANIFEST_VERSION = 1
 def url_sha256(url: str, timeout: float = 30) -> str | None:
     """sha256 of what a URL serves now (a build server's feed index), or None when it does not answer."""
     import urllib.error
-    import urllib.request
+
+    from ansible.module_utils.urls import open_url
 
     digest = hashlib.sha256()
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - loopback feed URLs
+        with open_url(url, timeout=timeout) as response:
             for chunk in iter(lambda: response.read(1 << 16), b""):
                 digest.update(chunk)
     except (urllib.error.URLError, OSError, ValueError):
@@ -51,6 +52,10 @@ def read_manifest(manifest_dir: str, stage: str) -> dict | None:
     except (OSError, ValueError):
         return None
     return manifest if manifest.get("version") == MANIFEST_VERSION else None
+
+
+def has_manifest(manifest_dir: str, stage: str) -> bool:
+    return os.path.exists(manifest_path(manifest_dir, stage))
 
 
 def invalidate(manifest_dir: str, stage: str) -> None:

@@ -13,22 +13,17 @@ from __future__ import annotations
 import json
 import os
 import struct
+import tempfile
 import time
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, WaitTimeout
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, WaitTimeout, host_file_error
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import Disk, VMSpec, stable_uuid
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.transform import domain_xml
 
-# Deadlines in the project are written for KVM and multiplied by this for the accelerator in use.
-TIMEOUT_SCALE = {"kvm": 1.0, "tcg": 4.0}
 PROBE_MESSAGE = "BUILDSTRAP-PROBE-OK"
 PROBE_DEADLINE = 10.0  # seconds for a probe guest to print its line; TCG needs about 0.15 s here
-
-
-def scaled(seconds: float, accel: str) -> float:
-    return seconds * TIMEOUT_SCALE[accel]
 
 
 def hello_sector(message: str) -> bytes:
@@ -46,7 +41,8 @@ def hello_sector(message: str) -> bytes:
     code = (bytes([0xFC, 0x31, 0xC0, 0x8E, 0xD8, 0xBA, 0xF8, 0x03, 0xBE]) + struct.pack("<H", 0x7C00 + 32)
             + bytes([0xAC, 0x84, 0xC0, 0x74, 0x03, 0xEE, 0xEB, 0xF8,
                      0xBB, 0x00, 0x04, 0xB9, 0xFF, 0xFF, 0xE2, 0xFE, 0x4B, 0x75, 0xF8, 0xEB, 0xE8]))
-    assert len(code) == 32
+    if len(code) != 32:
+        raise AssertionError(f"the boot code is {len(code)} bytes, the message offset assumes 32")
     sector = code + text
     if len(sector) > 510:
         raise SpecError("message", "is too long for a boot sector (at most 475 characters)")
@@ -74,11 +70,19 @@ def _read_cache() -> dict:
 
 def _write_cache(cache: dict) -> None:
     path = _cache_path()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path + f".{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump(cache, handle, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".accel-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(cache, handle, indent=2, sort_keys=True)
+            os.chmod(tmp, 0o644)  # mkstemp's 0600: the answer is no secret, other users' runs may read it
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        raise host_file_error(f"writing the accelerator cache {path}", exc) from None
 
 
 def _boot_hello(conn, name: str, arch: str, accel: str, pool_name: str, vol_name: str, deadline: float):
@@ -110,10 +114,16 @@ def probe(conn, arch: str, pool_name: str = api.DEFAULT_POOL, deadline: float = 
     vol_name = f"{name}.img"
     image = hello_sector(PROBE_MESSAGE) + b"\x00" * (1024 * 1024 - 512)
     vol = api.lookup_volume(pool, vol_name) or api.create_volume(pool, api.volume_xml(vol_name, len(image), "raw"))
-    tmp = f"/tmp/{vol_name}"
+    # Private scratch file (mkstemp: 0600, unpredictable name): this runs as root, and a fixed /tmp path could be
+    # a symlink another user planted.
+    tmp = None
     try:
-        with open(tmp, "wb") as handle:
-            handle.write(image)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix="buildstrap-accel-probe-", suffix=".img")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(image)
+        except OSError as exc:
+            raise host_file_error("writing the probe guest's boot sector", exc) from None
         api.upload_volume(conn, vol, tmp)
         tcg = _boot_hello(conn, name, arch, "tcg", pool_name, vol_name, deadline)
         if tcg is None:
@@ -125,7 +135,7 @@ def probe(conn, arch: str, pool_name: str = api.DEFAULT_POOL, deadline: float = 
             kvm = _boot_hello(conn, name, arch, "kvm", pool_name, vol_name, deadline)
     finally:
         api.delete_volume(vol)
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
     if not kvm_offered:
         detail, chosen = f"libvirt offers no kvm domain type for {arch}", "tcg"
@@ -139,10 +149,12 @@ def probe(conn, arch: str, pool_name: str = api.DEFAULT_POOL, deadline: float = 
     return {"accel": chosen, "tcg_seconds": tcg, "kvm_seconds": kvm, "detail": detail}
 
 
-def resolve(conn, requested: str, arch: str, refresh: bool = False) -> dict:
+def resolve(conn, requested: str, arch: str, refresh: bool = False, check_mode: bool = False) -> dict:
     """'kvm' or 'tcg' as asked, or for 'auto' the cached or freshly probed answer.
 
-    Returns {'accel', 'source': requested|cache|probe, 'probe': {...}}.
+    In check mode nothing is probed or written: with no cached answer the result says the probe would run
+    (source 'would probe') and assumes TCG, whose deadlines are the longer ones.
+    Returns {'accel', 'source': requested|cache|probe|would probe, 'probe': {...}}.
     """
     if requested in ("kvm", "tcg"):
         return {"accel": requested, "source": "requested"}
@@ -152,6 +164,10 @@ def resolve(conn, requested: str, arch: str, refresh: bool = False) -> dict:
     cache = _read_cache()
     if not refresh and key in cache:
         return {"accel": cache[key]["accel"], "source": "cache", "probe": cache[key]}
+    if check_mode:
+        return {"accel": "tcg", "source": "would probe",
+                "detail": f"no cached accelerator answer for {key} in {_cache_path()}: a real run boots two "
+                          "probe guests to choose (check mode assumes tcg)"}
     entry = dict(probe(conn, arch), probed_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
     cache[key] = entry
     _write_cache(cache)

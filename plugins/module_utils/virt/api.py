@@ -15,9 +15,9 @@ import threading
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import is_local  # noqa: F401
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import hypervisor
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import (
-    HypervisorError, SpecError,
+    HypervisorError, SpecError, host_file_error,
 )
 
 try:
@@ -28,6 +28,12 @@ except ImportError as exc:  # reported by the modules with missing_required_lib(
     libvirt = None
     HAS_LIBVIRT = False
     LIBVIRT_IMPORT_ERROR = exc
+
+
+def is_local(uri: str) -> bool:
+    """Whether ``uri``'s hypervisor runs on this machine (hypervisor.is_local, for the callers of this layer)."""
+    return hypervisor.is_local(uri)
+
 
 DEFAULT_URI = "qemu:///system"
 DEFAULT_POOL = "buildstrap"
@@ -85,6 +91,14 @@ def _fail(action: str, exc) -> HypervisorError:
     return HypervisorError(f"{action}: {exc.get_error_message()}")
 
 
+def _xml_name(xml: str) -> str:
+    """The <name> of a domain, volume or network definition, for messages about it."""
+    try:
+        return ET.fromstring(xml).findtext("name") or "?"
+    except ET.ParseError:
+        return "?"
+
+
 def _lookup(call, name: str, missing_code: str, what: str):
     """``call(name)``, or None when libvirt says there is no such object."""
     try:
@@ -129,7 +143,7 @@ def other_domains_xml(conn, name: str) -> list[tuple[str, list[str]]]:
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 continue
-            raise _fail("reading the other domains' definitions", exc) from None
+            raise _fail(f"reading the definition of domain {dom.name()}", exc) from None
         out.append((dom.name(), xmls))
     return out
 
@@ -138,14 +152,14 @@ def define_domain(conn, xml: str):
     try:
         return conn.defineXML(xml)
     except libvirt.libvirtError as exc:
-        raise _fail("defining the domain", exc) from None
+        raise _fail(f"defining domain {_xml_name(xml)}", exc) from None
 
 
 def create_transient(conn, xml: str):
     try:
         return conn.createXML(xml, 0)
     except libvirt.libvirtError as exc:
-        raise _fail("starting a transient domain", exc) from None
+        raise _fail(f"starting transient domain {_xml_name(xml)}", exc) from None
 
 
 STATE_NAMES = {}
@@ -164,7 +178,7 @@ def domain_state(dom) -> str:
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return "absent"
-        raise _fail("reading the domain state", exc) from None
+        raise _fail(f"reading the state of domain {dom.name()}", exc) from None
 
 
 def start_domain(dom) -> None:
@@ -211,7 +225,17 @@ def domain_is_active(dom) -> bool:
     except libvirt.libvirtError as exc:
         if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
             return False
-        raise _fail("reading the domain state", exc) from None
+        raise _fail(f"reading the state of domain {dom.name()}", exc) from None
+
+
+def domain_run_id(dom) -> int:
+    """The running domain's id: another id means it stopped and started again (-1 when it is off)."""
+    try:
+        return dom.ID()
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+            return -1
+        raise _fail(f"reading the id of domain {dom.name()}", exc) from None
 
 
 def domain_is_persistent(dom) -> bool:
@@ -306,14 +330,14 @@ def pool_path(pool) -> str:
     try:
         return ET.fromstring(pool.XMLDesc(0)).findtext("target/path")
     except libvirt.libvirtError as exc:
-        raise _fail("reading the storage pool", exc) from None
+        raise _fail(f"reading storage pool {pool.name()}", exc) from None
 
 
 def list_volumes(pool) -> list:
     try:
         return pool.listAllVolumes(0)
     except libvirt.libvirtError as exc:
-        raise _fail("listing the volumes of the storage pool", exc) from None
+        raise _fail(f"listing the volumes of storage pool {pool.name()}", exc) from None
 
 
 def volume_facts(vol) -> dict:
@@ -321,7 +345,7 @@ def volume_facts(vol) -> dict:
         root = ET.fromstring(vol.XMLDesc(0))
         vtype, capacity, allocation = vol.info()
     except libvirt.libvirtError as exc:
-        raise _fail("reading a volume", exc) from None
+        raise _fail(f"reading volume {vol.name()}", exc) from None
     backing = root.findtext("backingStore/path")
     return {"name": vol.name(), "path": vol.path(), "capacity": capacity, "allocation": allocation,
             "format": root.find("target/format").get("type") if root.find("target/format") is not None else None,
@@ -345,7 +369,7 @@ def create_volume(pool, xml: str):
     try:
         return pool.createXML(xml, 0)
     except libvirt.libvirtError as exc:
-        raise _fail("creating a volume", exc) from None
+        raise _fail(f"creating volume {_xml_name(xml)} in storage pool {pool.name()}", exc) from None
 
 
 def delete_volume(vol) -> None:
@@ -363,24 +387,35 @@ def resize_volume(vol, capacity: int) -> None:
         raise _fail(f"resizing volume {vol.name()}", exc) from None
 
 
-def refresh_pool(pool) -> None:
-    try:
-        pool.refresh(0)
-    except libvirt.libvirtError as exc:
-        raise _fail("refreshing the storage pool", exc) from None
+def refresh_pool(pool, patience: float = 120.0) -> None:
+    """Rescan the pool's directory. libvirt refuses while another client builds, uploads or downloads a volume of
+    the same pool ("has asynchronous jobs running"): that is waited out, not reported."""
+    import time
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            pool.refresh(0)
+            return
+        except libvirt.libvirtError as exc:
+            if "asynchronous jobs running" not in str(exc) or time.monotonic() > deadline:
+                raise _fail(f"refreshing storage pool {pool.name()}", exc) from None
+        time.sleep(0.5)
 
 
 def upload_volume(conn, vol, src: str) -> int:
     """Copy a local file into a volume through libvirt's stream API (works on remote hypervisors)."""
-    size = os.path.getsize(src)
     try:
-        stream = conn.newStream(0)
-        vol.upload(stream, 0, size, 0)
+        size = os.path.getsize(src)
         with open(src, "rb") as handle:
+            stream = conn.newStream(0)
+            vol.upload(stream, 0, size, 0)
             stream.sendAll(lambda _st, nbytes, fh: fh.read(nbytes), handle)
-        stream.finish()
+            stream.finish()
     except libvirt.libvirtError as exc:
         raise _fail(f"uploading {src} to {vol.name()}", exc) from None
+    except OSError as exc:
+        raise host_file_error(f"uploading {src} to volume {vol.name()}", exc) from None
     return size
 
 
@@ -439,7 +474,8 @@ def download_volume(conn, vol, dest: str | None) -> tuple[int, str]:
     """Stream a volume to ``dest`` (or nowhere) and return (bytes, sha256)."""
     digest = hashlib.sha256()
     total = 0
-    handle = open(dest + ".part", "wb") if dest else None
+    part = dest + ".part" if dest else None
+    handle = None
 
     def sink(_st, data, _opaque):
         nonlocal total
@@ -450,18 +486,25 @@ def download_volume(conn, vol, dest: str | None) -> tuple[int, str]:
         return len(data)
 
     try:
+        if part:
+            handle = open(part, "wb")
         stream = conn.newStream(0)
         vol.download(stream, 0, 0, 0)
         stream.recvAll(sink, None)
         stream.finish()
-    except libvirt.libvirtError as exc:
         if handle:
             handle.close()
-            os.unlink(dest + ".part")
+            handle = None
+            os.replace(part, dest)
+    except libvirt.libvirtError as exc:
         raise _fail(f"downloading {vol.name()}", exc) from None
-    if handle:
-        handle.close()
-        os.replace(dest + ".part", dest)
+    except OSError as exc:
+        raise host_file_error(f"downloading volume {vol.name()} to {dest}", exc) from None
+    finally:
+        if handle:
+            handle.close()
+        if part and os.path.exists(part):  # a failed download leaves no half-written file
+            os.unlink(part)
     return total, digest.hexdigest()
 
 
@@ -475,13 +518,31 @@ def define_network(conn, xml: str):
     try:
         return conn.networkDefineXML(xml)
     except libvirt.libvirtError as exc:
-        raise _fail("defining the network", exc) from None
+        raise _fail(f"defining network {_xml_name(xml)}", exc) from None
 
 
-def start_network(net) -> None:
+def network_definition(net) -> str:
+    try:
+        return net.XMLDesc(0)
+    except libvirt.libvirtError as exc:
+        raise _fail(f"reading the definition of network {net.name()}", exc) from None
+
+
+def network_is_active(net) -> bool:
+    try:
+        return bool(net.isActive())
+    except libvirt.libvirtError as exc:
+        if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
+            return False
+        raise _fail(f"reading the state of network {net.name()}", exc) from None
+
+
+def start_network(net, autostart: bool = False) -> None:
     try:
         if not net.isActive():
             net.create()
+        if autostart:
+            net.setAutostart(1)
     except libvirt.libvirtError as exc:
         raise _fail(f"starting network {net.name()}", exc) from None
 

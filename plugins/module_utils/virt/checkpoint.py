@@ -308,7 +308,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
             result["seconds"] = round(time.monotonic() - started, 3)
             return result
 
-        domain_id = dom.ID()
+        domain_id = api.domain_run_id(dom)
         api.create_disk_snapshot(dom, snapshot_xml(live_xml, target, overlay_path))
         api.refresh_pool(pool)
         vol = api.lookup_volume(pool, overlay)
@@ -336,7 +336,7 @@ def _already_done(conn, dom, pool, entry, persistent, check_mode, result, starte
                             "path": facts.get("backing") or os.path.join(pool_path, checkpoint)}
     result["overlay"] = {"name": overlay, "path": facts.get("path") or os.path.join(pool_path, overlay)}
     if persistent:
-        stored, _ = find_disk(api.domain_xml(dom, inactive=True), target, pool_name, pool_path)
+        stored, _unused = find_disk(api.domain_xml(dom, inactive=True), target, pool_name, pool_path)
         recorded = {(r.get("pool"), r.get("volume")) for r in checkpoints_recorded(api.domain_xml(dom))}
         if stored is None or stored["source"].get("volume") != overlay or (pool_name, checkpoint) not in recorded:
             result["actions"].append(f"point the persistent definition's {target} at {overlay}")
@@ -348,9 +348,9 @@ def _already_done(conn, dom, pool, entry, persistent, check_mode, result, starte
 
 
 def _verify_live(dom, target, pool_name, pool_path, overlay, checkpoint, domain_id) -> None:
-    if not api.domain_is_active(dom) or dom.ID() != domain_id:
+    if not api.domain_is_active(dom) or api.domain_run_id(dom) != domain_id:
         raise HypervisorError(f"{dom.name()} stopped or restarted during the snapshot of {target}")
-    live, _ = find_disk(api.domain_xml(dom, inactive=False), target, pool_name, pool_path)
+    live, _unused = find_disk(api.domain_xml(dom, inactive=False), target, pool_name, pool_path)
     if live is None or live["volume"] != overlay or live["backing_volume"] != checkpoint:
         raise HypervisorError(f"after the snapshot the running {dom.name()} does not write {target} to {overlay} "
                               f"backed by {checkpoint}: {disk_line(live, pool_name).strip()}")
@@ -359,7 +359,7 @@ def _verify_live(dom, target, pool_name, pool_path, overlay, checkpoint, domain_
 def _fix_persistent(conn, dom, target, pool_name, pool_path, overlay, checkpoint) -> None:
     inactive = api.domain_xml(dom, inactive=True)
     api.define_domain(conn, persistent_with_overlay(inactive, target, pool_name, overlay, checkpoint))
-    stored, _ = find_disk(api.domain_xml(dom, inactive=True), target, pool_name, pool_path)
+    stored, _unused = find_disk(api.domain_xml(dom, inactive=True), target, pool_name, pool_path)
     if stored is None or stored["source"].get("volume") != overlay:
         raise HypervisorError(f"the persistent definition of {dom.name()} does not use {overlay} for {target} "
                               "after it was redefined")

@@ -32,6 +32,19 @@ class ConsoleSession(ExpectSession):
                 self._on_event, None)
         except libvirt.libvirtError as exc:
             raise HypervisorError(f"opening the console of {self.name}: {exc.get_error_message()}") from None
+        # The stream lives in the connection: when libvirtd goes away (a restart), the console ends with it, and
+        # a waiter can tell that from the guest closing it (connection_lost) and connect again.
+        self.connection_lost = False
+        self._conn = conn
+        try:
+            conn.registerCloseCallback(self._on_connection_closed, None)
+        except libvirt.libvirtError:  # the connection's one close callback is someone else's: keep theirs
+            self._conn = None
+
+    def _on_connection_closed(self, _conn, _reason, _opaque):
+        """Runs on libvirt's event thread."""
+        self.connection_lost = True
+        self.mark_closed()
 
     def _on_event(self, stream, events, _opaque):
         """Runs on libvirt's event thread."""
@@ -70,7 +83,10 @@ class ConsoleSession(ExpectSession):
             data = data[sent:]
 
     def _shutdown(self) -> None:
-        for call in (self._stream.eventRemoveCallback, self._stream.abort):
+        calls = [self._stream.eventRemoveCallback, self._stream.abort]
+        if self._conn is not None:
+            calls.append(self._conn.unregisterCloseCallback)
+        for call in calls:
             try:
                 call()
             except self._libvirt.libvirtError:

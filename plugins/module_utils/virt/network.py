@@ -57,7 +57,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
     result = {"changed": False, "name": name, "actions": []}
     with api.connection(params.get("uri") or api.DEFAULT_URI) as conn:
         net = api.lookup_network(conn, name)
-        current = network_facts(net.XMLDesc(0)) if net is not None else None
+        current = network_facts(api.network_definition(net)) if net is not None else None
         if current is not None and not current["managed"]:
             raise NotManagedError(f"name: a libvirt network called {name!r} exists and was not created by "
                                   "Buildstrap; choose another name")
@@ -77,12 +77,11 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
                 if net is not None:
                     api.remove_network(net)
                 net = api.define_network(conn, wanted_xml)
-        if net is not None and not net.isActive():
+        if net is not None and not api.network_is_active(net):
             result["changed"] = True
             result["actions"].append("start")
             if not check_mode:
-                api.start_network(net)
-                net.setAutostart(1)
+                api.start_network(net, autostart=True)
         result["network"] = wanted
         return result
 

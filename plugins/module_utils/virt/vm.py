@@ -16,6 +16,7 @@ from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import N
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel as accel_mod
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, checkpoint, transform, waiters
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import parse_vm_spec
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 STATES = ("present", "running", "shutdown", "absent")
 SHUTDOWN_MODES = ("acpi", "destroy", "acpi_then_destroy")
@@ -142,7 +143,7 @@ def _create_volumes(conn, plan: list[dict]) -> list[str]:
         capacity = disk.size or backing["capacity"]
         if backing and capacity < backing["capacity"]:
             raise SpecError(f"disks[{item['index']}].size", "is smaller than its backing volume "
-                                                           f"({backing['capacity']} bytes)")
+                            f"({backing['capacity']} bytes)")
         xml = api.volume_xml(disk.volume, capacity, disk.format,
                              backing["path"] if backing else None, backing["format"] if backing else None)
         api.create_volume(pool, xml)
@@ -176,6 +177,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         raise SpecError("accel", f"{requested_accel!r} is not valid; use auto, kvm or tcg")
     params = dict(params, console_log=params.get("console_log") or default_console_log(params.get("name") or "vm",
                                                                                        params.get("uri") or api.DEFAULT_URI))
+    params = _with_owner(params)
     if state != "absent" and params.get("update") is not False:
         # Validate everything that needs no hypervisor before connecting to one.
         parse_vm_spec(params, "tcg" if requested_accel == "auto" else requested_accel)
@@ -188,6 +190,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         if current_xml is not None and not transform.is_managed(current_xml):
             raise NotManagedError(f"name: a domain called {params['name']!r} already exists and was not created by "
                                   "Buildstrap; choose another name or remove it yourself")
+        params = _check_owner(current_xml, params)
         timeout_base = float(params.get("timeout") or 30)
 
         if state == "absent":
@@ -195,12 +198,15 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
 
         if params.get("update") is False:
             return _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base)
-        chosen = accel_mod.resolve(conn, requested_accel, params.get("arch") or "x86_64")
+        # In check mode an accelerator nobody probed yet is reported ("would probe"), not probed.
+        chosen = accel_mod.resolve(conn, requested_accel, params.get("arch") or "x86_64", check_mode=check_mode)
         accel = chosen["accel"]
-        timeout = accel_mod.scaled(timeout_base, accel)
-        stop_timeout = accel_mod.scaled(float(params.get("shutdown_timeout") or timeout_base), accel)
+        timeout = scaled(timeout_base, accel)
+        stop_timeout = scaled(float(params.get("shutdown_timeout") or timeout_base), accel)
         result["accel"] = accel
         result["accel_source"] = chosen["source"]
+        if "detail" in chosen:
+            result["accel_detail"] = chosen["detail"]
         spec = parse_vm_spec(params, accel)
         _check_files(spec, local)
         volume_plan = _plan_volumes(conn, spec)
@@ -256,6 +262,27 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         return result
 
 
+def _with_owner(params: dict) -> dict:
+    """The owner, when given, is kept in the domain's metadata like any other Buildstrap key."""
+    if not params.get("owner"):
+        return params
+    return dict(params, metadata=dict(params.get("metadata") or {}, owner=params["owner"]))
+
+
+def _check_owner(current_xml: str | None, params: dict) -> dict:
+    """Another checkout's (or user's) domain is never changed or removed; one with no recorded owner is taken.
+    Without an owner given, the recorded one is kept."""
+    recorded = transform.domain_facts(current_xml)["metadata"].get("owner") if current_xml else None
+    owner = params.get("owner")
+    if not owner:
+        return _with_owner(dict(params, owner=recorded)) if recorded else params
+    if recorded and recorded != owner:
+        raise SpecError("name", f"the domain {params['name']!r} belongs to {recorded} (its metadata records its "
+                                f"owner), not to {owner}; give this run another VM name (buildstrap_vm_name) or "
+                                "remove the domain from there")
+    return params
+
+
 def _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base):
     """update=false: leave the definition alone, only start or stop the existing domain."""
     if dom is None:
@@ -263,8 +290,8 @@ def _drive_state(dom, current_xml, state, mode, params, check_mode, result, time
             return dict(result, msg=f"no domain called {params['name']!r}: nothing runs")
         raise SpecError("name", f"no domain called {params['name']!r}; with update=false the VM must exist")
     facts = transform.domain_facts(current_xml)
-    timeout = accel_mod.scaled(timeout_base, facts["accel"])
-    stop_timeout = accel_mod.scaled(float(params.get("shutdown_timeout") or timeout_base), facts["accel"])
+    timeout = scaled(timeout_base, facts["accel"])
+    stop_timeout = scaled(float(params.get("shutdown_timeout") or timeout_base), facts["accel"])
     running = api.domain_state(dom) in ("running", "paused", "shutting-down")
     if state == "running" and not running:
         result["actions"].append("start")
@@ -292,6 +319,41 @@ def _facts(dom, wanted_xml: str, check_mode: bool) -> dict:
     return facts
 
 
+def _iso_volumes(conn, name: str, facts: dict, result: dict) -> list[tuple[str, str]]:
+    """The VM's ISO volumes: the one in its drive, and those uploaded for it (``NAME-*.iso``, as the guest_vm
+    role names them) in the pools of its disks and drive, which stay behind once the ISO is ejected. One in
+    another domain's drive is kept, and so is one whose name belongs to another domain (``NAME-2-x.iso`` when
+    ``NAME-2`` exists)."""
+    others = api.other_domains_xml(conn, name)
+    in_drives = {}
+    for other, xmls in others:
+        for xml in xmls:
+            cd = transform.domain_facts(xml)["cdrom"]
+            if cd and cd.get("volume"):
+                in_drives[(cd.get("pool") or api.DEFAULT_POOL, cd["volume"])] = other
+    pools = {d.get("pool") or api.DEFAULT_POOL for d in facts["disks"] if d.get("volume")} | {api.DEFAULT_POOL}
+    wanted = []
+    cd = facts["cdrom"]
+    if cd and cd.get("volume"):
+        wanted.append((cd.get("pool") or api.DEFAULT_POOL, cd["volume"]))
+        pools.add(cd.get("pool") or api.DEFAULT_POOL)
+    longer = [other for other, _xmls in others if other.startswith(name + "-")]
+    for pool_name in sorted(pools):
+        pool = api.lookup_pool(conn, pool_name)
+        for vol in api.list_volumes(pool) if pool is not None else []:
+            vname = vol.name()
+            if vname.startswith(name + "-") and vname.endswith(".iso") and (pool_name, vname) not in wanted \
+                    and not any(vname.startswith(other + "-") for other in longer):
+                wanted.append((pool_name, vname))
+    kept = []
+    for key in wanted:
+        if key in in_drives:
+            result["actions"].append(f"keep ISO volume {key[1]} (in the drive of {in_drives[key]})")
+        else:
+            kept.append(key)
+    return kept
+
+
 def _ensure_absent(conn, dom, current_xml, params, check_mode, result, timeout_base):
     if dom is None:
         return result
@@ -304,10 +366,13 @@ def _ensure_absent(conn, dom, current_xml, params, check_mode, result, timeout_b
     if volumes:
         # Checkpoints taken by vm_checkpoint lie under the disks' overlays; remove them too (overlays first).
         volumes += checkpoint.owned_checkpoints(conn, params["name"], current_xml, volumes)
-        result["actions"].append("delete volumes " + ", ".join(v for _, v in volumes))
+    if params.get("remove_volumes"):
+        volumes += _iso_volumes(conn, params["name"], facts, result)
+    if volumes:
+        result["actions"].append("delete volumes " + ", ".join(v for _unused, v in volumes))
     if check_mode:
         return result
-    timeout = accel_mod.scaled(timeout_base, facts["accel"])
+    timeout = scaled(timeout_base, facts["accel"])
     api.destroy_domain(dom)
     waiters.wait_for_state(dom, ("shutoff", "absent"), timeout)
     api.undefine_domain(dom)
@@ -316,5 +381,5 @@ def _ensure_absent(conn, dom, current_xml, params, check_mode, result, timeout_b
         vol = api.lookup_volume(pool, vol_name) if pool is not None else None
         if vol is not None:
             api.delete_volume(vol)
-    result["volumes_deleted"] = [v for _, v in volumes]
+    result["volumes_deleted"] = [v for _unused, v in volumes]
     return result

@@ -10,21 +10,31 @@ import struct
 import tempfile
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256  # noqa: F401 - re-exported
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, host_file_error
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import check_name, parse_size
 
 QCOW2_MAGIC = b"QFI\xfb"
 
 
-
 def image_format(path: str) -> tuple[str, int]:
     """('qcow2', virtual size) or ('raw', file size) of a local image file."""
-    with open(path, "rb") as handle:
-        header = handle.read(32)
+    try:
+        with open(path, "rb") as handle:
+            header = handle.read(32)
+        size = os.path.getsize(path)
+    except OSError as exc:
+        raise host_file_error(f"reading the image {path}", exc) from None
     if header[:4] == QCOW2_MAGIC and len(header) >= 32:
         return "qcow2", struct.unpack(">Q", header[24:32])[0]
-    return "raw", os.path.getsize(path)
+    return "raw", size
+
+
+def _sha256(path: str) -> str:
+    try:
+        return file_sha256(path)
+    except OSError as exc:
+        raise host_file_error(f"reading {path} for its sha256", exc) from None
 
 
 def _validate(params: dict) -> dict:
@@ -101,6 +111,7 @@ def _create(conn, pool, pool_name, name, opts, check_mode, result):
         return _copy(conn, api.ensure_pool(conn, pool_name), name, src, result)
     if opts["src"]:
         fmt, capacity = image_format(opts["src"])
+        src_size = os.path.getsize(opts["src"])  # image_format read it: it exists and is readable
         result["actions"] += ["create", f"upload {opts['src']}"]
     elif opts["backing"]:
         bvol = api.lookup_volume(pool, opts["backing"]) if pool is not None else None
@@ -120,11 +131,11 @@ def _create(conn, pool, pool_name, name, opts, check_mode, result):
     pool = api.ensure_pool(conn, pool_name)
     if opts["src"]:
         # Upload the bytes as they are; the pool refresh then reads the real format and size.
-        vol = api.create_volume(pool, api.volume_xml(name, os.path.getsize(opts["src"]), "raw"))
+        vol = api.create_volume(pool, api.volume_xml(name, src_size, "raw"))
         api.upload_volume(conn, vol, opts["src"])
         api.refresh_pool(pool)
         vol = api.lookup_volume(pool, name)
-        result["sha256"] = file_sha256(opts["src"])
+        result["sha256"] = _sha256(opts["src"])
         return vol
     backing_path = backing["path"] if opts["backing"] else None
     return api.create_volume(pool, api.volume_xml(name, capacity, fmt, backing_path,
@@ -175,31 +186,38 @@ def _update(conn, vol, opts, check_mode, result):
             if not check_mode:
                 api.resize_volume(vol, opts["size"])
     if opts["src"]:
-        wanted = file_sha256(opts["src"])
-        _, actual = api.download_volume(conn, vol, None)
+        wanted = _sha256(opts["src"])
+        _unused, actual = api.download_volume(conn, vol, None)
         result["sha256"] = wanted
         if actual != wanted:
             result["changed"] = True
             result["actions"].append(f"upload {opts['src']}")
             if not check_mode:
-                if os.path.getsize(opts["src"]) != facts["capacity"] and facts["format"] == "raw":
-                    api.resize_volume(vol, os.path.getsize(opts["src"]))
+                size = os.path.getsize(opts["src"])  # _sha256 read it: it exists and is readable
+                if size != facts["capacity"] and facts["format"] == "raw":
+                    api.resize_volume(vol, size)
                 api.upload_volume(conn, vol, opts["src"])
 
 
 def _download(conn, vol, dest, check_mode, result):
     directory = os.path.dirname(os.path.abspath(dest))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vm_volume-")
-    os.close(fd)
+    tmp = None
     try:
-        _, digest = api.download_volume(conn, vol, tmp)
+        if check_mode:  # the digest only: check mode writes nothing, not even a temporary file
+            _unused, digest = api.download_volume(conn, vol, None)
+        else:
+            fd, tmp = tempfile.mkstemp(dir=directory, prefix=".vm_volume-")
+            os.close(fd)
+            _unused, digest = api.download_volume(conn, vol, tmp)
         result["sha256"] = digest
-        if os.path.exists(dest) and file_sha256(dest) == digest:
+        if os.path.exists(dest) and _sha256(dest) == digest:
             return
         result["changed"] = True
         result["actions"].append(f"download to {dest}")
-        if not check_mode:
+        if tmp is not None:
             os.replace(tmp, dest)
+    except OSError as exc:
+        raise host_file_error(f"downloading volume {result['name']} to {dest}", exc) from None
     finally:
-        if os.path.exists(tmp):
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)

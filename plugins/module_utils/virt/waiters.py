@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: Buildstrap developers
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Polling waits with deadlines. Deadlines are seconds already scaled for the accelerator (see accel.scaled)."""
+"""Polling waits with deadlines. Deadlines are seconds already scaled for the accelerator (see timeouts.scaled)."""
 
 from __future__ import annotations
 

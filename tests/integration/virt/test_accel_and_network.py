@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import accel, api
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 pytestmark = pytest.mark.vm
 
@@ -32,7 +33,7 @@ def test_auto_accel_is_decided_by_a_probe_boot_and_cached(tmp_path, monkeypatch)
 
 
 def test_scaled_deadlines():
-    assert accel.scaled(30, "kvm") == 30 and accel.scaled(30, "tcg") == 120
+    assert scaled(30, "kvm") == 30 and scaled(30, "tcg") == 120
 
 
 def test_isolated_network_module_three_runs(module, run_id):

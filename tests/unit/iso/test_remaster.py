@@ -56,13 +56,15 @@ def opk(filename: str, depends: str) -> bytes:
                    "./data.tar.gz": _targz({})})
 
 
-def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = True, pkgs=ALOOFIX_PKGS) -> Path:
+def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = True, pkgs=None) -> Path:
     """An ISO with Aloofix's layout: /boot/isolinux/{isolinux.bin,isolinux.cfg}, /boot/vmlinuz, iso_initrd.gz,
     and /pkgs with package files but no Packages index."""
     iso = pycdlib.PyCdlib()
     iso.new(interchange_level=3, rock_ridge="1.09" if rock_ridge else None, vol_ident="ALOOFIX")
+
     def add_dir(iso_path, name):
         iso.add_directory(iso_path, rr_name=name if rock_ridge else None)
+
     def add(iso_path, name, data):
         iso.add_fp(io.BytesIO(data), len(data), iso_path, rr_name=name if rock_ridge else None)
     add_dir("/BOOT", "boot")
@@ -72,7 +74,7 @@ def aloofix_layout_iso(path: Path, cfg: str = ALOOFIX_CFG, rock_ridge: bool = Tr
     add("/BOOT/VMLINUZ.;1", "vmlinuz", b"kernel" * 100)
     add("/BOOT/ISO_INIT.GZ;1", "iso_initrd.gz", gzip.compress(newc([("init", 0o100755, b"#!/bin/sh\n")]), mtime=0))
     add_dir("/PKGS", "pkgs")
-    for i, (filename, depends) in enumerate(sorted(pkgs.items())):
+    for i, (filename, depends) in enumerate(sorted((ALOOFIX_PKGS if pkgs is None else pkgs).items())):
         add(f"/PKGS/P{i}.OPK;1", filename, opk(filename, depends))
     iso.add_eltorito("/BOOT/ISOLINUX/ISOLINUX.BIN;1", bootcatfile="/BOOT/ISOLINUX.CAT;1", boot_load_size=4,
                      boot_info_table=True)
@@ -124,7 +126,7 @@ def test_check_mode_writes_nothing(tmp_path):
 def test_overlay_in_the_iso_is_the_unpackable_cpio(tmp_path):
     src = aloofix_layout_iso(tmp_path / "aloofix.iso")
     do(src, tmp_path / "auto.iso")
-    entries = {name: data for name, _, data in read_newc(gzip.decompress(read(tmp_path / "auto.iso", "/bsovrlay.gz")))}
+    entries = {name: data for name, _unused, data in read_newc(gzip.decompress(read(tmp_path / "auto.iso", "/bsovrlay.gz")))}
     assert entries["etc/buildstrap/authorized_keys"] == (KEY + "\n").encode()
     # Aloofix's live initrd has no /bin/sh before rcS: the overlay's scripts run under busybox itself.
     assert entries["init"].startswith(b"#!/bin/busybox sh\n") and b"exec /bin/busybox init" in entries["init"]
@@ -214,3 +216,19 @@ def test_host_keys_are_read_from_the_console_text():
 def test_cpio_round_trip_is_deterministic():
     entries = [("etc", 0o40755, b""), ("etc/a", 0o100644, b"abc"), ("init", 0o100755, b"#!/bin/sh\n")]
     assert read_newc(newc(entries)) == entries and newc(entries) == newc(list(entries))
+
+
+def test_check_mode_writes_no_file(tmp_path, monkeypatch):
+    """Check mode computes the remastered ISO's sha256 in an anonymous temporary file: nothing appears next to
+    dest, nor in the temporary directory."""
+    src = aloofix_layout_iso(tmp_path / "aloofix.iso")
+    real = do(src, tmp_path / "real.iso")
+    out, scratch = tmp_path / "out", tmp_path / "scratch"
+    out.mkdir()
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    result, tmp = rm.remaster(str(src), str(out / "auto.iso"), "cd", 10, True, 0, 115200, [], [KEY],
+                              ["glibc-lib", "dropbear"], ["rsa", "dss"], check_mode=True)
+    rm.finish(tmp, str(out / "auto.iso"), True)
+    assert tmp is None and result["changed"] is True and result["sha256"] == real["sha256"]
+    assert list(out.iterdir()) == [] and list(scratch.iterdir()) == []

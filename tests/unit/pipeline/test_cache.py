@@ -86,7 +86,9 @@ def test_bad_names(tmp_path, stage, force, field):
 
 def test_volume_outputs_are_verified_through_the_digest(tmp_path):
     digests = {"disk1": "a" * 64}
-    volumes = lambda spec: digests.get(spec["volume"])  # noqa: E731
+
+    def volumes(spec):
+        return digests.get(spec["volume"])
     checked = cache.check("install1", STAGES, {}, str(tmp_path), [], volumes)
     cache.record("install1", checked["key"], checked["resolved_inputs"], {"disk": {"volume": "disk1"}}, volumes,
                  0.0, str(tmp_path), {}, [])
@@ -131,7 +133,7 @@ def test_url_output_is_fetched_again_on_check(tmp_path, served):
 
 
 def test_url_output_with_a_verified_digest_is_recorded_as_given(tmp_path, served):
-    _, base = served
+    _unused, base = served
     checked = cache.check("native", STAGES, {}, str(tmp_path / "m"), [], no_volumes)
     recorded = cache.record("native", checked["key"], checked["resolved_inputs"],
                             {"feed": {"url": f"{base}/Packages", "sha256": "ab" * 32}}, no_volumes, 0.0,
@@ -141,3 +143,12 @@ def test_url_output_with_a_verified_digest_is_recorded_as_given(tmp_path, served
         cache.record("native", checked["key"], {}, {"feed": {"url": f"{base}/nothing"}}, no_volumes, 0.0,
                      str(tmp_path / "m"), {}, [])
     assert err.value.field == "outputs.feed"
+
+
+def test_has_manifest_and_invalidate(tmp_path):
+    manifests = str(tmp_path / "m")
+    assert not cache.has_manifest(manifests, "stage1")
+    cache.write_manifest(manifests, "stage1", {"key": "k"})
+    assert cache.has_manifest(manifests, "stage1")
+    cache.invalidate(manifests, "stage1")
+    assert not cache.has_manifest(manifests, "stage1") and cache.has_manifest(manifests, "stage1.previous")

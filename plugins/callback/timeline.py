@@ -56,7 +56,7 @@ class CallbackModule(CallbackBase):
         if not run_dir:
             base = os.path.dirname(os.path.abspath(playbook._basedir)) \
                 if os.path.basename(os.path.abspath(playbook._basedir)) == "playbooks" else os.getcwd()
-            run_dir = os.path.join(base, "logs", time.strftime("%Y%m%d-%H%M%S") + f"-{name}")
+            run_dir = _new_dir(os.path.join(base, "logs", time.strftime("%Y%m%d-%H%M%S") + f"-{name}"))
             os.environ["BUILDSTRAP_RUN_DIR"] = run_dir
         os.makedirs(run_dir, mode=0o700, exist_ok=True)  # transcripts: private, as the run reads it
         self.run_dir = run_dir
@@ -128,6 +128,7 @@ class CallbackModule(CallbackBase):
             lines.append(f"{stage['name'][:43]:<44}{stage['seconds']:>9.1f}  {status}")
         lines.append(f"{'total':<44}{total:>9.1f}  (guest work {guest:.1f} s, pipeline overhead "
                      f"{total - guest:.1f} s)")
+        lines += _failures(summary["stages"])
         text = "\n".join(lines)
         with open(os.path.join(self.run_dir, "timeline.txt"), "w", encoding="utf-8") as handle:
             handle.write(text + "\n")
@@ -136,6 +137,32 @@ class CallbackModule(CallbackBase):
         self._display.banner("BUILDSTRAP TIMELINE")
         self._display.display(text)
         self._display.display(f"timeline, transcripts and logs: {self.run_dir}")
+
+
+def _new_dir(path: str) -> str:
+    """``path``, or ``path-2``, ``path-3``...: a directory no other run has (two pipelines started in the same
+    second write transcripts of the same names)."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    candidate, n = path, 1
+    while True:
+        try:
+            os.mkdir(candidate, 0o700)
+            return candidate
+        except FileExistsError:
+            n += 1
+            candidate = f"{path}-{n}"
+
+
+def _failures(stages: list) -> list:
+    """One line per failed stage: the stage, the task and the first line of its message (the cause), so that
+    the end of a long run says where it stopped and why; a rerun resumes there."""
+    lines = []
+    for stage in stages:
+        task = next((t for t in stage["tasks"] if t["status"] in ("failed", "unreachable")), None)
+        if stage["status"] == "failed" and task is not None:
+            cause = (task.get("msg") or "").strip().splitlines() or ["(no message)"]
+            lines.append(f"FAILED stage {stage['name']!r}, task {task['name']!r}: {cause[0]}")
+    return lines
 
 
 def _html(summary: dict) -> str:

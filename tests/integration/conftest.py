@@ -2,26 +2,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, RUN_ID, ansible_env
-
-
-@pytest.fixture(scope="session")
-def artifacts():
-    """A directory QEMU can read wherever the checkout is (pytest's tmp_path is 0700 root, and so may be the
-    directory a checkout lives in, which the qemu user cannot enter)."""
-    path = Path("/var/tmp/buildstrap-tests") / RUN_ID
-    path.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o755)
-    path.chmod(0o755)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
+from tests.conftest import ROOT, ansible_env
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +19,11 @@ def minifix_iso():
     return minifix_images().iso
 
 
-def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1800):
-    """ansible-playbook from the checkout; returns (rc, combined output)."""
+def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1800, options=()):
+    """ansible-playbook from the checkout (``options``: more of its options, e.g. --check); returns
+    (rc, combined output)."""
     cmd = [str(ROOT / ".venv" / "bin" / "ansible-playbook") if (ROOT / ".venv").exists()
-           else os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook)]
+           else os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), str(playbook), *options]
     for key, value in extra_vars.items():
         cmd += ["-e", f"{key}={value}"]
     if secrets_file:
@@ -45,32 +32,8 @@ def run_playbook(playbook, extra_vars: dict, secrets_file=None, timeout: int = 1
     env["ANSIBLE_CALLBACK_RESULT_FORMAT"] = "yaml"
     if "buildstrap_run_dir" in extra_vars:  # the timeline callback writes there too, not into the checkout
         env["BUILDSTRAP_RUN_DIR"] = str(extra_vars["buildstrap_run_dir"])
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     return proc.returncode, proc.stdout + proc.stderr
-
-
-@pytest.fixture(scope="session")
-def native_pipeline(artifacts, run_id):
-    """playbooks/buildstrap.yml from zero on minifix, once per session: (Pipeline, the first run's result). Its
-    native instance is the build server of the buildserver tests, then the pipeline test's cached and resumed
-    runs use it; it is removed with its volumes at the end, pass or fail."""
-    from tests.conftest import run_module
-    from tests.integration.pipeline import Pipeline
-
-    reuse = os.environ.get("BUILDSTRAP_TEST_REUSE_PIPELINE")
-    if reuse:
-        # Developers: BUILDSTRAP_TEST_REUSE_PIPELINE=WORKDIR:VM_NAME runs tests that only need a native instance
-        # (and build server) against one made before (WORKDIR/images), which is left as it is afterwards.
-        workdir, vm_name = reuse.rsplit(":", 1)
-        yield Pipeline(Path(workdir), vm_name), {"rc": 0, "output": "(reused)"}
-        return
-    workdir = artifacts / "pipeline"
-    workdir.mkdir()
-    pipe = Pipeline(workdir, f"{run_id}-pipe")
-    try:
-        yield pipe, pipe.run("zero")
-    finally:
-        run_module("vm", {"name": pipe.vm_name, "state": "absent", "remove_volumes": True})
 
 
 class BuildServer:

@@ -1,6 +1,6 @@
 """playbooks/buildstrap.yml on minifix with real TCG VMs: the whole pipeline from zero, a cached rerun that
-boots nothing, a stage-2 VM killed during install2hd and the run that resumes, and bad recipes refused before
-any VM starts."""
+boots nothing, and bad recipes refused before any VM starts. Runs that fail in the middle (a VM killed during
+install2hd, SSH cut, a full disk, Ctrl-C, ...) and resume are tests/faults/."""
 
 from __future__ import annotations
 
@@ -8,22 +8,22 @@ import json
 import os
 import re
 import subprocess
-import time
 
 import pytest
 import yaml
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from tests.conftest import ROOT, ansible_env
 from tests.integration.pipeline import (
-    ANSIBLE_PLAYBOOK, STAGES, Pipeline, changed_tasks, domain_id, stage_status, timeline,
+    ANSIBLE_PLAYBOOK, STAGES, Pipeline, changed_tasks, domain_id, stage_status,
 )
 
 pytestmark = pytest.mark.vm
-def test_pipeline_from_zero_cached_and_resumed(native_pipeline):
+
+
+def test_pipeline_from_zero_and_cached(native_pipeline):
     """The session's pipeline from zero (tests/integration/conftest.py; the build server tests ran on its native
-    instance first, which the cached run must not notice), then a cached run, a killed install 2 and a resume."""
+    instance first, which the cached run must not notice), then a cached run."""
     pipeline, first = native_pipeline
     assert first["rc"] == 0, first["output"][-5000:]
     status = stage_status(first["timeline"])
@@ -53,8 +53,8 @@ def test_pipeline_from_zero_cached_and_resumed(native_pipeline):
     assert instance["ssh_profile"] == "dropbear-2013" and instance["ansible_ssh_private_key_file"].endswith("id_rsa")
     with ssh.connect("127.0.0.1", instance["ansible_port"], "root", instance["ansible_ssh_private_key_file"],
                      instance["known_hosts"], profile=instance["ssh_profile"]) as client:
-        _, hostname, _ = ssh.run(client, "hostname", timeout=60)
-        _, root, _ = ssh.run(client, "grep ' / ' /proc/mounts", timeout=60)
+        _unused, hostname, _unused = ssh.run(client, "hostname", timeout=60)
+        _unused, root, _unused = ssh.run(client, "grep ' / ' /proc/mounts", timeout=60)
     assert hostname.strip() == instance["hostname"] and re.match(r"^host[0-9a-f]{12}$", hostname.strip())
     assert root.startswith("/dev/vda3 ")
     # The inventory plugin offers the instance to the next playbooks.
@@ -81,32 +81,6 @@ def test_pipeline_from_zero_cached_and_resumed(native_pipeline):
         {"cached"}
     assert domain_id(pipeline.vm_name) == domain_before, "the cached run must not start or restart the VM"
     assert changed_tasks(again["output"]) == 0, again["output"][-3000:]
-
-    # Force the native rebuild (install 1 cached: it boots from a new overlay of install 1's live checkpoint, whose
-    # file system was frozen while mounted), then kill the stage-2 VM during the second install2hd: the run fails
-    # naming the stage; the next run resumes.
-    env, run_dir = pipeline.env("killed")
-    proc = subprocess.Popen(pipeline.command("-e", "buildstrap_force=native"), cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    transcript = run_dir / "install2.install2hd" / "install2hd.transcript.log"
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline and proc.poll() is None:
-        if transcript.exists() and "-> packages" in transcript.read_text(errors="replace"):
-            break
-        time.sleep(0.5)
-    assert proc.poll() is None, "the forced run ended before install2hd reached its packages step"
-    with api.connection() as conn:
-        api.destroy_domain(api.lookup_domain(conn, pipeline.vm_name))
-    output, _ = proc.communicate(timeout=900)
-    assert proc.returncode != 0
-    assert "Install 2" in output and "install2hd" in output
-    killed = stage_status(timeline(run_dir))
-    assert killed["install2"] == "failed" and killed["native"] == "ok" and killed["install1"] == "cached"
-
-    resumed = pipeline.run("resumed")
-    assert resumed["rc"] == 0, resumed["output"][-5000:]
-    status = stage_status(resumed["timeline"])
-    assert [status[s] for s in STAGES] == ["cached", "cached", "cached", "ok"], status
 
 
 def _bad_recipe(workdir, name, change):

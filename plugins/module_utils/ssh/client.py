@@ -186,6 +186,13 @@ class PtySession(ExpectSession):
     def _shutdown(self) -> None:
         self._chan.close()
 
+    @property
+    def connection_lost(self) -> bool:
+        """The SSH connection itself died (the server, its session process or the network went away): the
+        command's end was never reported."""
+        transport = self._chan.get_transport()
+        return transport is None or not transport.is_active()
+
     def exit_status(self, timeout: float) -> int:
         deadline = time.monotonic() + timeout
         while not self._chan.exit_status_ready():

@@ -9,14 +9,14 @@ import os
 import re
 import time
 
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError, WaitTimeout
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import HypervisorError, SpecError, WaitTimeout
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.iso.overlay import (
     FAILED_MARK, READY_MARK, parse_host_keys,
 )
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh.known_hosts import fingerprint, pin
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api, transform
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.console import ConsoleSession
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.hypervisor import jump_from_uri
 
@@ -86,27 +86,64 @@ def _missing(name):
     raise SpecError("name", f"no domain called {name!r}")
 
 
+def _wait_login_prompt(uri: str, params: dict, deadline: float) -> str:
+    """The login prompt on the console. The console stream goes through libvirtd, the guest does not: when
+    libvirtd restarts during the wait, the wait connects again and goes on until the deadline (on a local
+    hypervisor the console log, which virtlogd kept writing, has what the console printed meanwhile)."""
+    reconnecting = False
+    while True:
+        conn = None
+        try:
+            conn = api.open_connection(uri)
+            dom, facts = _domain(conn, params["name"])
+        except (SpecError, HypervisorError):
+            _close(conn)
+            if not reconnecting or time.monotonic() > deadline:
+                raise
+            time.sleep(1)  # libvirtd is starting again
+            continue
+        try:
+            with ConsoleSession(conn, dom, transcript=params.get("transcript")) as console:
+                if reconnecting:
+                    console.note("the libvirt connection was lost (libvirtd restarted?); connected again")
+                log = facts.get("console_log")
+                if params.get("console_history") and api.is_local(uri) and log and os.path.exists(log):
+                    with open(log, "rb") as handle:
+                        console.feed(handle.read())
+                try:
+                    _unused, match = console.expect(params["login_prompt"], max(0.0, deadline - time.monotonic()),
+                                                    what="the login prompt")
+                    return match.group(0)
+                except WaitTimeout:
+                    if not console.connection_lost or time.monotonic() > deadline:
+                        raise
+            reconnecting = True
+        finally:
+            _close(conn)
+
+
+def _close(conn) -> None:
+    try:
+        if conn is not None:
+            conn.close()
+    except api.libvirt.libvirtError:
+        pass  # a connection whose libvirtd went away
+
+
 def wait_reachable(params: dict) -> dict:
     """Wait for a console prompt (optional), then until SSH with the pinned key runs a command."""
     uri = params.get("uri") or api.DEFAULT_URI
     timings = {}
     start = time.monotonic()
     with api.connection(uri) as conn:
-        dom, facts = _domain(conn, params["name"])
-        port = params.get("port") or ssh_port_of(facts)
-        timeout = scaled(float(params.get("timeout") or 60), facts["accel"])
-        if params.get("login_prompt"):
-            with ConsoleSession(conn, dom, transcript=params.get("transcript")) as console:
-                log = facts.get("console_log")
-                if params.get("console_history") and api.is_local(uri) and log and os.path.exists(log):
-                    with open(log, "rb") as handle:
-                        console.feed(handle.read())
-                _, match = console.expect(params["login_prompt"], timeout, what="the login prompt")
-                timings["login_prompt"] = round(time.monotonic() - start, 2)
-                prompt = match.group(0)
-        else:
-            prompt = None
+        _unused, facts = _domain(conn, params["name"])
+    port = params.get("port") or ssh_port_of(facts)
+    timeout = scaled(float(params.get("timeout") or 60), facts["accel"])
     deadline = start + timeout
+    prompt = None
+    if params.get("login_prompt"):
+        prompt = _wait_login_prompt(uri, params, deadline)
+        timings["login_prompt"] = round(time.monotonic() - start, 2)
     last_error = None
     attempts = 0
     while time.monotonic() < deadline:
@@ -123,7 +160,7 @@ def wait_reachable(params: dict) -> dict:
             continue
         try:
             connected = time.monotonic()
-            rc, out, _ = ssh.run(client, "/bin/uname -n", timeout=30)
+            rc, out, _unused = ssh.run(client, "/bin/uname -n", timeout=30)
             timings["first_command"] = round(time.monotonic() - start, 2)
             timings["command_latency"] = round(time.monotonic() - connected, 3)
         finally:

@@ -76,7 +76,7 @@ def validate(opts: dict) -> None:
 
 def _disks(client) -> dict[str, list[str]]:
     """{disk: [partitions]} from /proc/partitions, without CD drives."""
-    _, out, _ = ssh.run(client, "/bin/cat /proc/partitions", timeout=30)
+    _unused, out, _unused = ssh.run(client, "/bin/cat /proc/partitions", timeout=30)
     names = [ln.split()[3] for ln in out.splitlines()[1:] if len(ln.split()) == 4]
     disks = {n: [] for n in names if re.match(r"^(vd|sd|hd|ubd)[a-z]$", n)}
     for name in names:
@@ -143,6 +143,10 @@ def run_install(client, opts: dict, name: str, log_dir: str, timeout: float, com
                 session.note("passwords did not match; install2hd asks again")
             elif index == 4:
                 break
+        if session.connection_lost:  # the guest, its SSH server or the VM went away: no step output to fetch
+            last = steps[-1]["step"] if steps else "(none)"
+            raise InstallError(f"install2hd on {name}: the SSH connection to the guest was lost during step {last} "
+                               f"(no exit status; did the VM stop?); transcript {transcript}")
         rc = session.exit_status(timeout)
         screen = session.screen()
     for i, step in enumerate(steps):
@@ -160,12 +164,12 @@ def run_install(client, opts: dict, name: str, log_dir: str, timeout: float, com
 def fetch_step_logs(client, log_dir: str, steps: list[dict]) -> list[str]:
     """Copy /tmp/<step>.out (RAM on the live system, lost at reboot) into the run's log directory."""
     fetched = []
-    _, out, _ = ssh.run(client, "/bin/ls /tmp/*.out 2>/dev/null", timeout=30)
+    _unused, out, _unused = ssh.run(client, "/bin/ls /tmp/*.out 2>/dev/null", timeout=30)
     names = {os.path.basename(p) for p in out.split()} | {f"{s['step']}.out" for s in steps}
     for name in sorted(names):
         if not re.match(r"^[A-Za-z0-9_.-]+\.out$", name):
             continue
-        rc, content, _ = ssh.run(client, f"/bin/cat /tmp/{name}", timeout=60)
+        rc, content, _unused = ssh.run(client, f"/bin/cat /tmp/{name}", timeout=60)
         if rc == 0:
             path = os.path.join(log_dir, name)
             with open(path, "w", encoding="utf-8") as handle:

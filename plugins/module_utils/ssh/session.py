@@ -16,7 +16,7 @@ import time
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.digest import file_sha256
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import BuildstrapError, SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import client as ssh
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import scaled
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import scaled
 
 
 class SessionFailed(BuildstrapError):
@@ -81,13 +81,13 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
                         secrets=[str(v) for v in secrets.values() if v]) as session:
         while True:
             try:
-                index, match = session.expect([regex for _, regex, _ in table], idle_timeout,
+                index, match = session.expect([regex for _unused, regex, _unused in table], idle_timeout,
                                               what="output (the command made no progress)")
             except BuildstrapError as exc:
                 if session.closed:
                     break
                 raise SessionFailed(str(exc)) from None
-            kind, _, data = table[index]
+            kind, _unused, data = table[index]
             elapsed = time.monotonic() - started
             if kind == "prompt":
                 answered += 1
@@ -106,6 +106,11 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
                 items.append({"item": item, "at": round(elapsed, 1)})
                 if report:
                     report(_progress_line(name, item, len(items), progress_total, elapsed, eta_seconds))
+        if session.connection_lost:
+            last = items[-1]["item"] if items else "(none)"
+            raise SessionFailed(f"{name}: the SSH connection to the guest was lost while the command ran (no exit "
+                                f"status); last progress item {last}; transcript {transcript}\n"
+                                f"--- last lines ---\n{session.screen(30)}")
         rc = session.exit_status(idle_timeout)
         screen = session.screen(30)
     for i, item in enumerate(items):
@@ -113,6 +118,28 @@ def run_dialogue(client, line: str, name: str, table, secrets: dict, idle_timeou
         item["seconds"] = round(end - item["at"], 1)
     return {"rc": rc, "seconds": round(time.monotonic() - started, 1), "progress": items, "success": success,
             "failures": failures, "failed_items": failed_items, "answered_prompts": answered, "screen": screen}
+
+
+def full_disk(client, path: str | None, timeout: float = 60) -> str | None:
+    """What df says of the file system holding ``path`` on the guest when it is (nearly) full, else None: the
+    cause of a failure that the command's own output may not name (its logs were on that disk too)."""
+    try:
+        rc, out, _unused = ssh.run(client, f"/bin/df -k {shlex.quote(path or '/')}", timeout=timeout)
+    except BuildstrapError:
+        return None
+    return full_disk_note(out) if rc == 0 else None
+
+
+def full_disk_note(df_output: str) -> str | None:
+    """From `df -k PATH`'s output: a sentence saying its file system is full (less than 1 % or 1 MiB free for
+    users other than root), or None."""
+    fields = df_output.split()[-6:]
+    if len(fields) < 6 or not fields[1].isdigit() or not fields[3].isdigit():
+        return None
+    device, blocks, available, mount = fields[0], int(fields[1]), int(fields[3]), fields[5]
+    if available >= max(1024, blocks // 100):
+        return None
+    return f"the guest's file system {mount} ({device}) is full: {available} KiB free of {blocks} KiB"
 
 
 def _progress_line(name, item, count, total, elapsed, eta_seconds) -> str:
@@ -196,7 +223,7 @@ def remote_tree(client, dest: str, timeout: float) -> dict[str, str]:
         raise SessionFailed(f"listing {dest} on the guest failed (rc {rc}): {err.strip()}")
     files = {}
     for line in out.splitlines():
-        digest, _, rel = line.partition("  ")
+        digest, _unused, rel = line.partition("  ")
         if rel:
             files[os.path.normpath(rel)] = digest
     return files
@@ -248,7 +275,7 @@ def push_tree(client, src: str, dest: str, files: dict[str, str], owner: str | N
         bad = [ln for ln in (out + err).splitlines() if "FAILED" in ln or "No such" in ln]
         raise SessionFailed(f"pushed files differ on the guest (sha256): {'; '.join(bad[:5]) or err.strip()}")
     if owner:
-        rc, _, err = ssh.run(client, f"/bin/chown -R {shlex.quote(owner)} {shlex.quote(dest)}", timeout=timeout)
+        rc, _unused, err = ssh.run(client, f"/bin/chown -R {shlex.quote(owner)} {shlex.quote(dest)}", timeout=timeout)
         if rc != 0:
             raise SessionFailed(f"giving {dest} to {owner} failed: {err.strip()}")
     seconds = time.monotonic() - started

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +15,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# The fault suite's table in the terminal summary (under pytest-xdist no conftest below tests/ runs in the
+# controller, which prints the summary), and the session's pipeline, shared by tests/integration and tests/faults.
+pytest_plugins = ("tests.faults.summary", "tests.integration.fixtures")
 # Every libvirt object a test creates starts with this, so the session can remove them even after a failure.
 TEST_PREFIX = "bstest"
 RUN_ID = f"{TEST_PREFIX}{os.getpid()}"
@@ -49,11 +55,11 @@ def run_module(module: str, args: dict, check: bool = False, diff: bool = False)
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(), capture_output=True, text=True, timeout=900, check=False)
     match = _RESULT_RE.search(proc.stdout)
     if not match:
         raise AssertionError(f"no module result in ansible's output\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
-    result, _ = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
+    result, _unused = json.JSONDecoder().raw_decode(proc.stdout[match.end():])
     return ModuleRun(match.group(1), result, proc.stdout, proc.stderr)
 
 
@@ -98,7 +104,7 @@ def _remove_objects(uri: str, match) -> list[str]:
         for pool in conn.listAllStoragePools(0):
             if not pool.isActive():
                 continue
-            pool.refresh(0)
+            api.refresh_pool(pool)
             for vol in pool.listAllVolumes(0):
                 if match(vol.name()):
                     api.delete_volume(vol)
@@ -131,15 +137,69 @@ def leave_nothing_behind(request):
         print(f"\nremoved test objects left by tests: {', '.join(left)}")
 
 
+def pytest_configure(config):
+    """pytest's temporary directories go under /var/tmp/buildstrap-tests/<run>-pytest (one per session, so a
+    session never cleans up another's) and are removed at its end, pass or fail. Under pytest-xdist the workers
+    get sub-directories of the controller's."""
+    if config.option.basetemp is None and not hasattr(config, "workerinput"):
+        config.option.basetemp = str(Path("/var/tmp/buildstrap-tests") / f"{RUN_ID}-pytest")
+        config._buildstrap_basetemp = config.option.basetemp
+
+
+def pytest_unconfigure(config):
+    basetemp = getattr(config, "_buildstrap_basetemp", None)
+    if basetemp:
+        shutil.rmtree(basetemp, ignore_errors=True)
+
+
+# Tests beside the pipeline's (group "rest") hold this lock shared while they run; a fault test that restarts
+# libvirtd (tests/faults) holds it exclusively, so it waits for the test beside it and the next one waits for it.
+LIBVIRTD_LOCK = Path("/var/tmp/buildstrap-tests/libvirtd.lock")
+
+
+@contextlib.contextmanager
+def libvirtd_lock(exclusive: bool):
+    LIBVIRTD_LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LIBVIRTD_LOCK, "a+", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@pytest.fixture(autouse=True)
+def libvirtd_in_use(request):
+    marks = [m.args[0] for m in request.node.iter_markers("xdist_group") if m.args]
+    if "rest" not in marks or not (request.node.get_closest_marker("vm") or "integration" in str(request.node.path)):
+        yield
+        return
+    with libvirtd_lock(exclusive=False):
+        yield
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(session, config, items):
-    """The fleet's and molecule's tests (test_clients.py, test_molecule.py) run before the pipeline test: their
-    clones are made from the native instance's installed disk and configured from its --buildall feed, and the
-    pipeline test reinstalls that instance (after which its build server would have to build every package
-    again)."""
+    """Two lines of work that `make test` runs side by side (pytest-xdist, `-n 2 --dist loadgroup`), one per core:
+    the tests of the session's pipeline and its native instance (group "pipeline", in this order), and all the
+    others (group "rest": they boot their own small guests or none).
+
+    In the pipeline group the fleet's and molecule's tests (test_clients.py, test_molecule.py) run before the
+    pipeline test: their clones are made from the native instance's installed disk and configured from its
+    --buildall feed, and the pipeline test reinstalls that instance (after which its build server would have to
+    build every package again)."""
     early = ("test_clients.py", "test_molecule.py")
     moved = sorted((item for item in items if item.path.name in early), key=lambda i: early.index(i.path.name))
-    if not moved:
-        return
     rest = [item for item in items if item.path.name not in early]
     at = next((n for n, item in enumerate(rest) if item.path.name == "test_buildstrap_pipeline.py"), len(rest))
     items[:] = rest[:at] + moved + rest[at:]
+    pipeline = [item for item in items if "native_pipeline" in getattr(item, "fixturenames", ())]
+    # The fault suite (tests/faults) last: it breaks and resumes the pipeline, whose instance the tests before it
+    # use as their build server.
+    pipeline.sort(key=lambda item: item.path.parent.name == "faults")
+    others = [item for item in items if "native_pipeline" not in getattr(item, "fixturenames", ())]
+    for item in pipeline:
+        item.add_marker(pytest.mark.xdist_group("pipeline"))
+    for item in others:
+        item.add_marker(pytest.mark.xdist_group("rest"))
+    items[:] = pipeline + others

@@ -10,7 +10,7 @@ import re
 
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.errors import SpecError
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.ssh import profiles
-from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.accel import TIMEOUT_SCALE
+from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.timeouts import TIMEOUT_SCALE
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import (
     ARCHES, CDROM_BUSES, DISK_BUSES, MACHINES, check_name, parse_size,
 )
@@ -385,3 +385,16 @@ def validate(data: dict) -> dict:
 def baseline_timeouts(recipe: dict, accel: str) -> dict:
     """The recipe's timeouts for ``accel``, expressed as the KVM baseline the modules scale back up."""
     return {key: round(value[accel] / TIMEOUT_SCALE[accel], 3) for key, value in recipe["timeouts"].items()}
+
+
+def owner(home: str, user: str, host: str) -> str:
+    """Who a pipeline's VMs belong to: ``user@host:checkout`` (recorded in each domain's metadata)."""
+    return f"{user}@{host}:{home}"
+
+
+def default_vm_name(recipe: str, owner_id: str) -> str:
+    """``RECIPE-buildstrap-XXXXXXXX``: unique per checkout (and user and host), so two checkouts on one hypervisor
+    never share a VM by default."""
+    import hashlib
+
+    return f"{recipe}-buildstrap-{hashlib.sha256(owner_id.encode()).hexdigest()[:8]}"

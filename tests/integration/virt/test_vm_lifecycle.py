@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -95,7 +96,8 @@ def test_console_deadline_quotes_the_screen(media, module, run_id):
     try:
         late = module("console", {"name": name, "steps": [{"expect": "NEVER-PRINTED", "timeout": 1}]})
         assert late.failed
-        assert "timed out after 4s" in late["msg"]  # 1 s under KVM is 4 s under TCG
+        # The step's deadline is named (scaled for the accelerator; the figure itself is not the test's business).
+        assert re.search(r"timed out after \d+s on the console of \S+ waiting for", late["msg"]), late["msg"]
         assert "FROM-CD" in late["msg"].split("last lines of the console")[1]
     finally:
         module("vm", {"name": name, "state": "absent"})

@@ -58,7 +58,7 @@ def test_aloofix_recipe_matches_upstream():
     assert re.fullmatch(recipe["install"]["login_prompt"], "host525400a1b2c3 login:")
     native = recipe["native"]
     assert (native["tree"], native["user"], native["command"]) == ("/usr/src/aloofix-0.9", "build",
-                                                                  "./scripts/buildstrap")
+                                                                   "./scripts/buildstrap")
     assert native["set_build_password"] is True
     assert native["prompts"] == [{"expect": "^Password: ?$", "secret": "root_password"}]
     assert re.search(native["success"], "Finished: Sat Jun  8 12:00:00 UTC 2013", re.M)
@@ -269,7 +269,7 @@ def test_every_install2hd_option_is_accepted():
     recipe = validate(_with(lambda d: d["install"].update(options=options)))
     assert recipe["install"]["options"] == options
     # The recipe's option names are the install2hd action's, and hddev's list reaches --hddev as one word.
-    assert set(INSTALL_OPTIONS) == {key for key, _ in install2hd.OPTION_FLAGS}
+    assert set(INSTALL_OPTIONS) == {key for key, _unused in install2hd.OPTION_FLAGS}
     assert install2hd.install_argv(options, "install2hd")[1] == "--hddev=/dev/sda /dev/sdb"
     assert install2hd.install_argv({}, "/mnt/cdrom/bin/install2hd") == ["/mnt/cdrom/bin/install2hd"]
 
@@ -291,3 +291,17 @@ def test_native_tarballs_in_a_remote_tree_are_refused():
     with pytest.raises(SpecError) as err:
         _native_tarballs("{tree}/build/tarballs", ["builder1"], mapping)
     assert err.value.field == "native.tarballs" and "on the build host" in str(err.value)
+
+
+def test_default_vm_names_are_unique_per_checkout_and_valid():
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import recipe as recipes
+    from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt.spec import check_name
+
+    a = recipes.owner("/work/a", "root", "hv")
+    b = recipes.owner("/work/b", "root", "hv")
+    assert a == "root@hv:/work/a"
+    names = {recipes.default_vm_name("minifix", o) for o in (a, b, recipes.owner("/work/a", "alice", "hv"))}
+    assert len(names) == 3, "another checkout or user gets another VM"
+    assert recipes.default_vm_name("minifix", a) == recipes.default_vm_name("minifix", a), "stable across runs"
+    for name in names:
+        assert check_name(name) and name.startswith("minifix-buildstrap-")

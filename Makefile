@@ -23,7 +23,7 @@ unit: setup
 	$(PY) -m pytest -q tests/unit
 
 test: setup
-	$(PY) -m pytest -n 2 --dist loadgroup --durations=25 tests
+	$(PY) -m pytest -n 2 --durations=25 tests
 
 demo: setup
 	$(VENV)/bin/ansible-playbook playbooks/buildstrap.yml

@@ -170,36 +170,55 @@ def libvirtd_lock(exclusive: bool):
 
 @pytest.fixture(autouse=True)
 def libvirtd_in_use(request):
-    marks = [m.args[0] for m in request.node.iter_markers("xdist_group") if m.args]
-    if "rest" not in marks or not (request.node.get_closest_marker("vm") or "integration" in str(request.node.path)):
+    if line_of_work(request.node.nodeid) != "rest" or not (request.node.get_closest_marker("vm")
+                                                             or "integration" in str(request.node.path)):
         yield
         return
     with libvirtd_lock(exclusive=False):
         yield
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(session, config, items):
-    """Two lines of work that `make test` runs side by side (pytest-xdist, `-n 2 --dist loadgroup`), one per core:
-    the tests of the session's pipeline and its native instance (group "pipeline", in this order), and all the
-    others (group "rest": they boot their own small guests or none).
+# The files whose tests use the session's pipeline (fixture native_pipeline): they run in this order, one after
+# another, on one of `make test`'s two workers; every other test runs on the other one. Collection fails if a test
+# elsewhere asks for the pipeline (it would build a second one).
+PIPELINE_FILES = ("tests/integration/test_buildserver.py", "tests/integration/test_buildserver_modules.py",
+                  "tests/integration/test_clients.py", "tests/integration/test_molecule.py",
+                  "tests/integration/test_buildstrap_pipeline.py", "tests/integration/test_guest_resources.py",
+                  "tests/integration/test_second_checkout.py", "tests/faults/test_faults.py")
 
-    In the pipeline group the fleet's and molecule's tests (test_clients.py, test_molecule.py) run before the
+
+def line_of_work(nodeid: str) -> str:
+    return "pipeline" if nodeid.split("::", 1)[0] in PIPELINE_FILES else "rest"
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Two lines of work that `make test` runs side by side (pytest-xdist, `-n 2`), one per core: the tests of
+    the session's pipeline and its native instance ("pipeline", in PIPELINE_FILES' order, the fault suite last:
+    it breaks and resumes the pipeline), and all the others ("rest": they boot their own small guests or none).
+
+    So in the pipeline's line the fleet's and molecule's tests (test_clients.py, test_molecule.py) run before the
     pipeline test: their clones are made from the native instance's installed disk and configured from its
     --buildall feed, and the pipeline test reinstalls that instance (after which its build server would have to
     build every package again)."""
-    early = ("test_clients.py", "test_molecule.py")
-    moved = sorted((item for item in items if item.path.name in early), key=lambda i: early.index(i.path.name))
-    rest = [item for item in items if item.path.name not in early]
-    at = next((n for n, item in enumerate(rest) if item.path.name == "test_buildstrap_pipeline.py"), len(rest))
-    items[:] = rest[:at] + moved + rest[at:]
-    pipeline = [item for item in items if "native_pipeline" in getattr(item, "fixturenames", ())]
-    # The fault suite (tests/faults) last: it breaks and resumes the pipeline, whose instance the tests before it
-    # use as their build server.
-    pipeline.sort(key=lambda item: item.path.parent.name == "faults")
-    others = [item for item in items if "native_pipeline" not in getattr(item, "fixturenames", ())]
-    for item in pipeline:
-        item.add_marker(pytest.mark.xdist_group("pipeline"))
-    for item in others:
-        item.add_marker(pytest.mark.xdist_group("rest"))
-    items[:] = pipeline + others
+    strays = [item.nodeid for item in items
+              if "native_pipeline" in getattr(item, "fixturenames", ()) and line_of_work(item.nodeid) != "pipeline"]
+    if strays:
+        raise pytest.UsageError(f"{', '.join(strays)} use the session's pipeline: add their files to "
+                                "tests/conftest.py's PIPELINE_FILES")
+    order = {path: n for n, path in enumerate(PIPELINE_FILES)}
+    pipeline = sorted((item for item in items if line_of_work(item.nodeid) == "pipeline"),
+                      key=lambda item: order[item.nodeid.split("::", 1)[0]])  # stable: tests keep their order
+    items[:] = pipeline + [item for item in items if line_of_work(item.nodeid) == "rest"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist's scheduler with two scopes, "pipeline" and "rest", one per worker. (Its own --dist loadgroup
+    cannot be used: it renames items through an attribute that pytest 9 no longer reads.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TwoLines(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return line_of_work(nodeid)
+
+    return TwoLines(config, log)

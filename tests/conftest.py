@@ -170,8 +170,8 @@ def libvirtd_lock(exclusive: bool):
 
 @pytest.fixture(autouse=True)
 def libvirtd_in_use(request):
-    if line_of_work(request.node.nodeid) != "rest" or not (request.node.get_closest_marker("vm")
-                                                             or "integration" in str(request.node.path)):
+    uses_libvirt = request.node.get_closest_marker("vm") or "integration" in str(request.node.path)
+    if line_of_work(request.node.nodeid) != "rest" or not uses_libvirt:
         yield
         return
     with libvirtd_lock(exclusive=False):

@@ -137,12 +137,19 @@ def leave_nothing_behind(request):
         print(f"\nremoved test objects left by tests: {', '.join(left)}")
 
 
+# Every test's scratch space: pytest's temporary directories, the artifacts QEMU reads, the libvirtd lock.
+TESTS_TMP = Path("/var/tmp/buildstrap-tests")
+
+
 def pytest_configure(config):
     """pytest's temporary directories go under /var/tmp/buildstrap-tests/<run>-pytest (one per session, so a
     session never cleans up another's) and are removed at its end, pass or fail. Under pytest-xdist the workers
     get sub-directories of the controller's."""
     if config.option.basetemp is None and not hasattr(config, "workerinput"):
-        config.option.basetemp = str(Path("/var/tmp/buildstrap-tests") / f"{RUN_ID}-pytest")
+        # pytest makes the basetemp itself but not its parent (a new machine has no /var/tmp/buildstrap-tests)
+        TESTS_TMP.mkdir(parents=True, exist_ok=True)
+        TESTS_TMP.chmod(0o755)
+        config.option.basetemp = str(TESTS_TMP / f"{RUN_ID}-pytest")
         config._buildstrap_basetemp = config.option.basetemp
 
 
@@ -154,7 +161,7 @@ def pytest_unconfigure(config):
 
 # Tests beside the pipeline's (group "rest") hold this lock shared while they run; a fault test that restarts
 # libvirtd (tests/faults) holds it exclusively, so it waits for the test beside it and the next one waits for it.
-LIBVIRTD_LOCK = Path("/var/tmp/buildstrap-tests/libvirtd.lock")
+LIBVIRTD_LOCK = TESTS_TMP / "libvirtd.lock"
 
 
 @contextlib.contextmanager

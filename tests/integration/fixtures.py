@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RUN_ID
+from tests.conftest import RUN_ID, TESTS_TMP
 
 
 @pytest.fixture(scope="session")
 def artifacts():
     """A directory QEMU can read wherever the checkout is (pytest's tmp_path is 0700 root, and so may be the
     directory a checkout lives in, which the qemu user cannot enter)."""
-    path = Path("/var/tmp/buildstrap-tests") / RUN_ID
+    path = TESTS_TMP / RUN_ID
     path.mkdir(parents=True, exist_ok=True)
     path.parent.chmod(0o755)
     path.chmod(0o755)

@@ -177,7 +177,6 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         raise SpecError("accel", f"{requested_accel!r} is not valid; use auto, kvm or tcg")
     params = dict(params, console_log=params.get("console_log") or default_console_log(params.get("name") or "vm",
                                                                                        params.get("uri") or api.DEFAULT_URI))
-    params = _with_owner(params)
     if state != "absent" and params.get("update") is not False:
         # Validate everything that needs no hypervisor before connecting to one.
         parse_vm_spec(params, "tcg" if requested_accel == "auto" else requested_accel)
@@ -190,7 +189,7 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         if current_xml is not None and not transform.is_managed(current_xml):
             raise NotManagedError(f"name: a domain called {params['name']!r} already exists and was not created by "
                                   "Buildstrap; choose another name or remove it yourself")
-        params = _check_owner(current_xml, params)
+        params = _owned(current_xml, params)
         timeout_base = float(params.get("timeout") or 30)
 
         if state == "absent":
@@ -262,25 +261,19 @@ def ensure(params: dict, check_mode: bool = False) -> dict:
         return result
 
 
-def _with_owner(params: dict) -> dict:
-    """The owner, when given, is kept in the domain's metadata like any other Buildstrap key."""
-    if not params.get("owner"):
-        return params
-    return dict(params, metadata=dict(params.get("metadata") or {}, owner=params["owner"]))
-
-
-def _check_owner(current_xml: str | None, params: dict) -> dict:
-    """Another checkout's (or user's) domain is never changed or removed; one with no recorded owner is taken.
-    Without an owner given, the recorded one is kept."""
+def _owned(current_xml: str | None, params: dict) -> dict:
+    """The parameters to apply, whose metadata records the domain's owner: the one given or, without one, the one
+    recorded. Another checkout's (or user's) domain is never changed or removed; one with no recorded owner is
+    taken."""
     recorded = transform.domain_facts(current_xml)["metadata"].get("owner") if current_xml else None
-    owner = params.get("owner")
-    if not owner:
-        return _with_owner(dict(params, owner=recorded)) if recorded else params
-    if recorded and recorded != owner:
+    owner = params.get("owner") or recorded
+    if recorded and owner != recorded:
         raise SpecError("name", f"the domain {params['name']!r} belongs to {recorded} (its metadata records its "
                                 f"owner), not to {owner}; give this run another VM name (buildstrap_vm_name) or "
                                 "remove the domain from there")
-    return params
+    if not owner:
+        return params
+    return dict(params, owner=owner, metadata=dict(params.get("metadata") or {}, owner=owner))
 
 
 def _drive_state(dom, current_xml, state, mode, params, check_mode, result, timeout_base):

@@ -185,6 +185,20 @@ def libvirtd_in_use(request):
         yield
 
 
+# The pipeline's line is the critical path of `make test`: the other line yields the CPU to it. Its worker (and
+# what it starts: ansible-playbook, ansible-test sanity and ansible-lint, whose pylint and rule runs use every
+# core) runs at a lower priority, so it takes what the pipeline's guests leave. Its own guests run at libvirt's
+# priority, one at a time, beside the pipeline's.
+REST_NICENESS = 10
+
+
+@pytest.fixture(autouse=True)
+def rest_line_yields_the_cpu(request):
+    if line_of_work(request.node.nodeid) == "rest" and os.getpriority(os.PRIO_PROCESS, 0) < REST_NICENESS:
+        os.setpriority(os.PRIO_PROCESS, 0, REST_NICENESS)
+    yield
+
+
 # The files whose tests use the session's pipeline (fixture native_pipeline): they run in this order, one after
 # another, on one of `make test`'s two workers; every other test runs on the other one. Collection fails if a test
 # elsewhere asks for the pipeline (it would build a second one).

@@ -151,6 +151,10 @@ def pytest_configure(config):
         TESTS_TMP.chmod(0o755)
         config.option.basetemp = str(TESTS_TMP / f"{RUN_ID}-pytest")
         config._buildstrap_basetemp = config.option.basetemp
+    workers = getattr(config.option, "numprocesses", None)
+    if not hasattr(config, "workerinput") and isinstance(workers, int) and workers >= 2 and config.option.basetemp:
+        # Two workers or more: the build server is handed between the lines (tests/integration/handoff.py).
+        os.environ["BUILDSTRAP_TESTS_HANDOFF"] = str(Path(config.option.basetemp) / "server-handoff")
 
 
 def pytest_unconfigure(config):
@@ -194,22 +198,38 @@ REST_NICENESS = 10
 
 @pytest.fixture(autouse=True)
 def rest_line_yields_the_cpu(request):
-    if line_of_work(request.node.nodeid) == "rest" and os.getpriority(os.PRIO_PROCESS, 0) < REST_NICENESS:
-        os.setpriority(os.PRIO_PROCESS, 0, REST_NICENESS)
+    """... but for the build server's tests, which the fault suite waits for (SERVER_FILES)."""
+    if line_of_work(request.node.nodeid) == "rest":
+        wanted = 0 if request.node.nodeid.split("::", 1)[0] in SERVER_FILES else REST_NICENESS
+        if os.getpriority(os.PRIO_PROCESS, 0) != wanted:
+            os.setpriority(os.PRIO_PROCESS, 0, wanted)
     yield
 
 
 # The files whose tests use the session's pipeline (fixture native_pipeline): they run in this order, one after
-# another, on one of `make test`'s two workers; every other test runs on the other one. Collection fails if a test
-# elsewhere asks for the pipeline (it would build a second one).
+# another, on one of `make test`'s two workers (but for SERVER_FILES, below); every other test runs on the
+# other one. Collection fails if a test elsewhere asks for the pipeline (it would build a second one).
 PIPELINE_FILES = ("tests/integration/test_buildserver.py", "tests/integration/test_buildserver_modules.py",
                   "tests/integration/test_clients.py", "tests/integration/test_molecule.py",
                   "tests/integration/test_buildstrap_pipeline.py", "tests/integration/test_guest_resources.py",
                   "tests/integration/test_second_checkout.py", "tests/faults/test_faults.py")
 
 
+# Of PIPELINE_FILES, the tests that only work on the running build server (and put it back as they found it).
+# With two workers they run at the end of the other line, beside the fleet and molecule tests; the fault suite
+# waits for them (tests/integration/handoff.py). In one process they keep their place in PIPELINE_FILES.
+SERVER_FILES = ("tests/integration/test_buildserver_modules.py", "tests/integration/test_guest_resources.py")
+
+
+def server_handed_over() -> bool:
+    return bool(os.environ.get("BUILDSTRAP_TESTS_HANDOFF"))
+
+
 def line_of_work(nodeid: str) -> str:
-    return "pipeline" if nodeid.split("::", 1)[0] in PIPELINE_FILES else "rest"
+    path = nodeid.split("::", 1)[0]
+    if path in SERVER_FILES and server_handed_over():
+        return "rest"
+    return "pipeline" if path in PIPELINE_FILES else "rest"
 
 
 def pytest_collection_modifyitems(session, config, items):
@@ -229,7 +249,18 @@ def pytest_collection_modifyitems(session, config, items):
     order = {path: n for n, path in enumerate(PIPELINE_FILES)}
     pipeline = sorted((item for item in items if line_of_work(item.nodeid) == "pipeline"),
                       key=lambda item: order[item.nodeid.split("::", 1)[0]])  # stable: tests keep their order
-    items[:] = pipeline + [item for item in items if line_of_work(item.nodeid) == "rest"]
+    # The rest line: first the tests that boot guests of their own (beside the pipeline's one guest), then the
+    # build server's tests (handed over some 15 minutes into the run, when the fleet's --buildall run has made
+    # its feed final; the fault suite waits for them), then the tests that only need the CPU (unit, hygiene).
+    rest = sorted((item for item in items if line_of_work(item.nodeid) == "rest"), key=_rest_rank)  # stable
+    items[:] = pipeline + rest
+
+
+def _rest_rank(item) -> int:
+    path = item.nodeid.split("::", 1)[0]
+    if path in SERVER_FILES:
+        return 1
+    return 0 if path.startswith(("tests/integration/", "tests/faults/")) else 2
 
 
 @pytest.hookimpl(tryfirst=True)

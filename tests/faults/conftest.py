@@ -8,6 +8,7 @@ import pytest
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.pipeline import cache
 from ansible_collections.aloofix.buildstrap.plugins.module_utils.virt import api
 from tests.faults import faults
+from tests.integration.conftest import wait_for_server_tests
 from tests.integration.pipeline import stage_status
 
 
@@ -70,9 +71,11 @@ def statuses(result: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def chain(native_pipeline):
+def chain(native_pipeline, request):
     pipeline, first = native_pipeline
     assert first["rc"] == 0, "the session's buildstrap pipeline failed:\n" + first["output"][-3000:]
+    # the other line's tests of the build server first: the faults destroy and reinstall it
+    wait_for_server_tests(request.session, pipeline)
     chain = Chain(pipeline)
     try:
         yield chain

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +50,9 @@ class BuildServer:
         self.feed_url_guests = info["feed_url_guests"]   # other guests', through SLIRP's gateway
         self.feed_url = "http://127.0.0.1/" + self.feed_name  # the server's own, on its port 80
         self.inventory = pipeline.workdir / "instances.buildstrap.yml"
-        self.inventory.write_text(f"plugin: aloofix.buildstrap.instances\nimages_dir: {pipeline.images}\n")
+        text = f"plugin: aloofix.buildstrap.instances\nimages_dir: {pipeline.images}\n"
+        if not self.inventory.exists() or self.inventory.read_text() != text:  # the other line may be reading it
+            self.inventory.write_text(text)
 
     def run(self, label, *extra, timeout=2400):
         return self.pipeline.run(label, "-e", "buildstrap_buildserver_options=--minimal", *extra,
@@ -74,3 +77,50 @@ def buildserver(native_pipeline):
     run = pipeline.run("buildserver", "-e", "buildstrap_buildserver_options=--minimal", playbook="buildserver.yml")
     assert run["rc"] == 0, run["output"][-5000:]
     return BuildServer(pipeline, run, checked)
+
+
+def _pipeline_in_session(session) -> bool:
+    from tests.conftest import line_of_work
+
+    return any(line_of_work(item.nodeid) == "pipeline" for item in session.items)
+
+
+@pytest.fixture(scope="session")
+def shared_buildserver(request):
+    """The build server for tests that only work on it (tests/conftest.py SERVER_FILES): in the other line of
+    work, the one the pipeline's line publishes (tests/integration/handoff.py); otherwise the ``buildserver``
+    fixture's (in the pipeline's line, or a session of these tests alone, which makes its own pipeline)."""
+    from tests.conftest import server_handed_over
+    from tests.integration import handoff
+    from tests.integration.pipeline import Pipeline
+
+    if not (server_handed_over() and _pipeline_in_session(request.session)) \
+            or os.environ.get("BUILDSTRAP_TEST_REUSE_PIPELINE"):
+        return request.getfixturevalue("buildserver")
+    info = handoff.wait_ready()
+    return BuildServer(Pipeline(Path(info["workdir"]), info["vm_name"]), None, None)
+
+
+def server_tests_done(module) -> None:
+    """When a module of SERVER_FILES ends (pass or fail), the pipeline's line may go on with what destroys the
+    server (the fault suite)."""
+    from tests.conftest import server_handed_over
+    from tests.integration import handoff
+
+    if server_handed_over():
+        handoff.done(Path(module.__file__).stem)
+
+
+def wait_for_server_tests(session, pipeline) -> None:
+    """Before the build server is destroyed: publish it (when nothing did yet) and wait until the other line's
+    tests of it are done."""
+    from tests.conftest import SERVER_FILES, line_of_work, server_handed_over
+    from tests.integration import handoff
+
+    modules = sorted({Path(item.nodeid.split("::", 1)[0]).stem for item in session.items
+                      if item.nodeid.split("::", 1)[0] in SERVER_FILES and line_of_work(item.nodeid) == "rest"})
+    if not (server_handed_over() and modules):
+        return
+    handoff.publish(pipeline)
+    missing = handoff.wait_done(modules)
+    assert not missing, f"the other line did not finish {', '.join(missing)} on the build server in time"

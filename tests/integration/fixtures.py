@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import RUN_ID, TESTS_TMP
+from tests.conftest import RUN_ID, TESTS_TMP, server_handed_over
+from tests.integration import handoff
 
 
 @pytest.fixture(scope="session")
@@ -27,12 +28,13 @@ def artifacts():
 
 
 @pytest.fixture(scope="session")
-def native_pipeline(artifacts, run_id):
+def native_pipeline(artifacts, run_id, request):
     """playbooks/buildstrap.yml from zero on minifix, once per session: (Pipeline, the first run's result). Its
     native instance is the build server of the buildserver tests, then the pipeline test's cached run and the
     fault suite's failed and resumed runs (tests/faults) use it; it is removed with its volumes at the end, pass or
     fail."""
     from tests.conftest import run_module
+    from tests.integration.conftest import wait_for_server_tests
     from tests.integration.pipeline import Pipeline
 
     reuse = os.environ.get("BUILDSTRAP_TEST_REUSE_PIPELINE")
@@ -45,7 +47,15 @@ def native_pipeline(artifacts, run_id):
     workdir = artifacts / "pipeline"
     workdir.mkdir()
     pipe = Pipeline(workdir, f"{run_id}-pipe")
+    first = {"rc": 1}
     try:
-        yield pipe, pipe.run("zero")
+        first = pipe.run("zero")
+        if first["rc"] != 0 and server_handed_over():
+            handoff.gone("the session's buildstrap pipeline failed (see the pipeline's tests)")
+        yield pipe, first
     finally:
+        if server_handed_over():
+            if first["rc"] == 0:  # a session without the fleet and fault suites never published it
+                wait_for_server_tests(request.session, pipe)
+            handoff.gone("the session's pipeline was removed")
         run_module("vm", {"name": pipe.vm_name, "state": "absent", "remove_volumes": True})

@@ -2,7 +2,7 @@
 runs (check mode: changed and nothing changed on the guest; real: changed; again: not changed), with clear
 failures for bad input. Every test puts the guest back as it found it: other tests share the build server.
 
-The ``buildserver`` fixture (tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
+The ``server`` fixture (``shared_buildserver``, tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
 build server's host and connection vars), ``host`` (its inventory name), ``feed_name`` and ``feed_url`` (the
 package feed it serves, as the guest itself reaches it) and ``instance`` (its instance.json)."""
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.conftest import server_tests_done
 from tests.integration.guest import Guest
 
 pytestmark = pytest.mark.vm
@@ -18,21 +19,33 @@ CONF = "/etc/opkg/opkg.conf"
 
 
 @pytest.fixture(scope="module")
-def guest(buildserver):
-    return Guest(buildserver.inventory, buildserver.host)
+def server(shared_buildserver):
+    """The session's build server, perhaps handed over from the pipeline's line (tests/integration/handoff.py)."""
+    return shared_buildserver
+
+
+@pytest.fixture(scope="module", autouse=True)
+def server_handed_back(request):
+    yield
+    server_tests_done(request.module)
+
+
+@pytest.fixture(scope="module")
+def guest(server):
+    return Guest(server.inventory, server.host)
 
 
 # --- opkg_feed --------------------------------------------------------------------------------------------
 
-def test_opkg_feed_adds_replaces_and_removes_a_feed_line(guest, buildserver):
+def test_opkg_feed_adds_replaces_and_removes_a_feed_line(guest, server):
     original = guest.sh(f"cat {CONF}")
     name = "bstest-feed"
     assert name not in original
-    args = {"name": name, "url": buildserver.feed_url}
+    args = {"name": name, "url": server.feed_url}
     try:
         check = guest.module("opkg_feed", args, check=True, diff=True)
         assert not check.failed and check["changed"], check.result
-        assert check["line"] == f"src {name} {buildserver.feed_url}"
+        assert check["line"] == f"src {name} {server.feed_url}"
         assert check["diff"]["after"] == original + check["line"] + "\n"
         assert guest.sh(f"cat {CONF}") == original  # check mode changed nothing
 
@@ -56,8 +69,8 @@ def test_opkg_feed_adds_replaces_and_removes_a_feed_line(guest, buildserver):
 
         # bad input fails naming the field, before anything is read or written
         for bad, field in [({"name": name}, "url"), ({"name": name, "url": "127.0.0.1/x"}, "url"),
-                           ({"name": "two words", "url": buildserver.feed_url}, "name"),
-                           ({"name": name, "url": buildserver.feed_url, "path": "etc/opkg.conf"}, "path")]:
+                           ({"name": "two words", "url": server.feed_url}, "name"),
+                           ({"name": name, "url": server.feed_url, "path": "etc/opkg.conf"}, "path")]:
             failed = guest.module("opkg_feed", bad)
             assert failed.failed and field in failed["msg"], (bad, failed.result)
 
@@ -134,19 +147,19 @@ def installed(guest) -> dict[str, str]:
     return dict(line.split(" - ")[:2] for line in guest.sh("opkg list-installed").splitlines() if " - " in line)
 
 
-def test_opkg_installs_from_a_named_feed_and_removes(guest, buildserver):
-    feed = buildserver.feed_name
+def test_opkg_installs_from_a_named_feed_and_removes(guest, server):
+    feed = server.feed_name
     original_conf = guest.sh(f"cat {CONF}")
     before = installed(guest)
     had_feed = f" {feed} " in original_conf
     added, taken_off = [], []
     try:
         if not had_feed:
-            assert guest.module("opkg_feed", {"name": feed, "url": buildserver.feed_url})["changed"]
-        index = guest.sh(f"wget -q -O - {buildserver.feed_url}/Packages | sed -n 's/^Package: //p'").split()
+            assert guest.module("opkg_feed", {"name": feed, "url": server.feed_url})["changed"]
+        index = guest.sh(f"wget -q -O - {server.feed_url}/Packages | sed -n 's/^Package: //p'").split()
         missing = [p for p in index if p not in before]
         if not missing and "rsync" in index:
-            # A --minimal feed holds only what make-buildserver installed: take rsync off, and put it back after.
+            # A --minimal feed holds only what make-server installed: take rsync off, and put it back after.
             guest.sh("opkg remove rsync >/dev/null")
             taken_off, before = ["rsync"], installed(guest)
             missing = [p for p in index if p not in before]
@@ -176,7 +189,7 @@ def test_opkg_installs_from_a_named_feed_and_removes(guest, buildserver):
         assert not latest.failed and not latest["changed"], latest.result
         # a package file (here its URL) of the installed version is up to date too
         filename = guest.sh(f"sed -n '/^Package: {pkg}$/,/^$/s/^Filename: //p' /usr/lib/opkg/lists/{feed}").split()[0]
-        by_url = guest.module("opkg", {"name": [f"{buildserver.feed_url}/{filename}"]}, check=True)
+        by_url = guest.module("opkg", {"name": [f"{server.feed_url}/{filename}"]}, check=True)
         assert not by_url.failed and not by_url["changed"], by_url.result
 
         # clear failures: a package missing from the named feed, an unknown feed, bad names

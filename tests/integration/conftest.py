@@ -86,7 +86,7 @@ def _pipeline_in_session(session) -> bool:
 
 
 @pytest.fixture(scope="session")
-def shared_buildserver(request):
+def server(request):
     """The build server for tests that only work on it (tests/conftest.py SERVER_FILES): in the other line of
     work, the one the pipeline's line publishes (tests/integration/handoff.py); otherwise the ``buildserver``
     fixture's (in the pipeline's line, or a session of these tests alone, which makes its own pipeline)."""
@@ -101,14 +101,17 @@ def shared_buildserver(request):
     return BuildServer(Pipeline(Path(info["workdir"]), info["vm_name"]), None, None)
 
 
-def server_tests_done(module) -> None:
-    """When a module of SERVER_FILES ends (pass or fail), the pipeline's line may go on with what destroys the
-    server (the fault suite)."""
-    from tests.conftest import server_handed_over
+@pytest.fixture(scope="module", autouse=True)
+def server_handed_back(request):
+    """When a module of SERVER_FILES ends (pass or fail, even if its ``server`` never came), the pipeline's line
+    may go on with what destroys the server (the fault suite)."""
+    from tests.conftest import SERVER_FILES, server_handed_over
     from tests.integration import handoff
 
-    if server_handed_over():
-        handoff.done(Path(module.__file__).stem)
+    yield
+    path = request.node.nodeid.split("::", 1)[0]
+    if server_handed_over() and path in SERVER_FILES:
+        handoff.done(Path(path).stem)
 
 
 def wait_for_server_tests(session, pipeline) -> None:

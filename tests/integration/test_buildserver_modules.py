@@ -2,7 +2,7 @@
 runs (check mode: changed and nothing changed on the guest; real: changed; again: not changed), with clear
 failures for bad input. Every test puts the guest back as it found it: other tests share the build server.
 
-The ``server`` fixture (``shared_buildserver``, tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
+The ``server`` fixture (tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
 build server's host and connection vars), ``host`` (its inventory name), ``feed_name`` and ``feed_url`` (the
 package feed it serves, as the guest itself reaches it) and ``instance`` (its instance.json)."""
 
@@ -10,24 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import server_tests_done
 from tests.integration.guest import Guest
 
 pytestmark = pytest.mark.vm
 
 CONF = "/etc/opkg/opkg.conf"
-
-
-@pytest.fixture(scope="module")
-def server(shared_buildserver):
-    """The session's build server, perhaps handed over from the pipeline's line (tests/integration/handoff.py)."""
-    return shared_buildserver
-
-
-@pytest.fixture(scope="module", autouse=True)
-def server_handed_back(request):
-    yield
-    server_tests_done(request.module)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ server, each in three runs (check mode: changed and nothing changed on the guest
 changed), with --diff, and clear failures for bad input. Every test puts the guest back as it found it: other
 tests share the build server. Everything they make is named bstest*: files under /tmp/bstest*, accounts bstest*.
 
-The ``server`` fixture (``shared_buildserver``, tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
+The ``server`` fixture (tests/integration/conftest.py) yields: ``inventory`` (an inventory file with the
 build server's host and connection vars) and ``host`` (its inventory name)."""
 
 from __future__ import annotations
@@ -12,25 +12,12 @@ import hashlib
 
 import pytest
 
-from tests.integration.conftest import server_tests_done
 from tests.integration.guest import Guest
 
 pytestmark = pytest.mark.vm
 
 # The account files' content, owner and mode (the module writes them anew; a restored file must be the same).
 ACCOUNT_FILES = "sha256sum /etc/passwd /etc/group /etc/shadow; stat -c '%a %U %G %n' /etc/passwd /etc/group /etc/shadow"
-
-
-@pytest.fixture(scope="module")
-def server(shared_buildserver):
-    """The session's build server, perhaps handed over from the pipeline's line (tests/integration/handoff.py)."""
-    return shared_buildserver
-
-
-@pytest.fixture(scope="module", autouse=True)
-def server_handed_back(request):
-    yield
-    server_tests_done(request.module)
 
 
 @pytest.fixture(scope="module")

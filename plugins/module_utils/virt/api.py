@@ -262,6 +262,10 @@ def update_device(dom, device_xml: str, live: bool) -> None:
     try:
         dom.updateDeviceFlags(device_xml, flags)
     except libvirt.libvirtError as exc:
+        if live and exc.get_error_code() == libvirt.VIR_ERR_OPERATION_INVALID and not dom.isActive():
+            # the guest powered off between our look and the change (install2hd's reboot): its definition only
+            update_device(dom, device_xml, live=False)
+            return
         raise _fail(f"changing the media of {dom.name()}", exc) from None
 
 

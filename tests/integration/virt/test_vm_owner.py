@@ -84,3 +84,20 @@ def test_remove_volumes_removes_the_iso_volume_unless_another_domain_has_it(arti
             module("vm", {"name": name, "state": "absent"})
         for name in (volume, ejected):
             module("vm_volume", {"name": name, "state": "absent"})
+
+
+def test_media_change_of_a_guest_that_just_powered_off(run_id):
+    """vm changes the ISO live when it saw the domain running; a guest that powered off in between (install2hd's
+    reboot does) gets the change in its definition instead of failing the task ("domain is not running")."""
+    name = f"{run_id}-media"
+    cdrom = "<disk type='file' device='cdrom'><source file='{}'/><target dev='sda' bus='sata'/><readonly/></disk>"
+    xml = (f"<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory><os><type arch='x86_64'>hvm</type>"
+           f"</os><devices>{cdrom.format('/nonexistent/a.iso')}</devices></domain>")
+    with api.connection() as conn:
+        dom = api.define_domain(conn, xml)
+        try:
+            assert not dom.isActive()
+            api.update_device(dom, cdrom.format("/nonexistent/b.iso"), live=True)
+            assert "/nonexistent/b.iso" in api.domain_xml(dom)
+        finally:
+            dom.undefine()

@@ -200,7 +200,7 @@ REST_NICENESS = 10
 def rest_line_yields_the_cpu(request):
     """... but for the build server's tests, which the fault suite waits for (SERVER_FILES)."""
     if line_of_work(request.node.nodeid) == "rest":
-        wanted = 0 if request.node.nodeid.split("::", 1)[0] in SERVER_FILES else REST_NICENESS
+        wanted = 0 if file_of(request.node.nodeid) in SERVER_FILES else REST_NICENESS
         if os.getpriority(os.PRIO_PROCESS, 0) != wanted:
             os.setpriority(os.PRIO_PROCESS, 0, wanted)
     yield
@@ -221,12 +221,17 @@ PIPELINE_FILES = ("tests/integration/test_buildserver.py", "tests/integration/te
 SERVER_FILES = ("tests/integration/test_buildserver_modules.py", "tests/integration/test_guest_resources.py")
 
 
+def file_of(nodeid: str) -> str:
+    """The file of a test (its node ID's path), as PIPELINE_FILES and SERVER_FILES name it."""
+    return nodeid.split("::", 1)[0]
+
+
 def server_handed_over() -> bool:
     return bool(os.environ.get("BUILDSTRAP_TESTS_HANDOFF"))
 
 
 def line_of_work(nodeid: str) -> str:
-    path = nodeid.split("::", 1)[0]
+    path = file_of(nodeid)
     if path in SERVER_FILES and server_handed_over():
         return "rest"
     return "pipeline" if path in PIPELINE_FILES else "rest"
@@ -248,7 +253,7 @@ def pytest_collection_modifyitems(session, config, items):
                                 "tests/conftest.py's PIPELINE_FILES")
     order = {path: n for n, path in enumerate(PIPELINE_FILES)}
     pipeline = sorted((item for item in items if line_of_work(item.nodeid) == "pipeline"),
-                      key=lambda item: order[item.nodeid.split("::", 1)[0]])  # stable: tests keep their order
+                      key=lambda item: order[file_of(item.nodeid)])  # stable: tests keep their order
     # The rest line: first the tests that boot guests of their own (beside the pipeline's one guest), then the
     # build server's tests (handed over some 15 minutes into the run, when the fleet's --buildall run has made
     # its feed final; the fault suite waits for them), then the tests that only need the CPU (unit, hygiene).
@@ -257,7 +262,7 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def _rest_rank(item) -> int:
-    path = item.nodeid.split("::", 1)[0]
+    path = file_of(item.nodeid)
     if path in SERVER_FILES:
         return 1
     return 0 if path.startswith(("tests/integration/", "tests/faults/")) else 2
